@@ -1,0 +1,92 @@
+"""The Redis bus: pub/sub between nodes (SPEC X2)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
+
+from madoguchi.bus.base import Bus
+
+log = logging.getLogger(__name__)
+
+
+def split_prefix(url: str) -> tuple[str, str]:
+    """Take our ``prefix`` query parameter out of a Redis URL (redis-py does not know it)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query)
+    prefix = next((value for key, value in query if key == "prefix"), "madoguchi:")
+    rest = urlencode([(key, value) for key, value in query if key != "prefix"])
+    return urlunsplit(parts._replace(query=rest)), prefix
+
+
+class RedisBus(Bus):
+    """Publishes with PUBLISH; one pub/sub connection per node receives the watched topics.
+
+    Redis pub/sub forgets what it delivers: that is fine here, because the database is the
+    truth and clients fill any gap they notice from it by sequence number.
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url, self._prefix = split_prefix(url)
+        self._redis: aioredis.Redis = aioredis.from_url(self._url)
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open the pub/sub connection and start reading it."""
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        # Always subscribed to something, so the reader never finds the connection idle.
+        await self._pubsub.subscribe(f"{self._prefix}_node")
+        self._reader = asyncio.create_task(self._read(), name="redis-bus-reader")
+
+    async def close(self) -> None:
+        """Stop reading and close the connections."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._redis.aclose()
+
+    async def publish(self, topic: str, message: bytes) -> None:
+        """PUBLISH to every node watching ``topic``."""
+        await self._redis.publish(self._prefix + topic, message)
+
+    async def ping(self) -> bool:
+        """Whether Redis answers."""
+        try:
+            return bool(await self._redis.ping())
+        except Exception:
+            return False
+
+    async def _watch(self, topic: str) -> None:
+        assert self._pubsub is not None, "RedisBus.start() was not awaited"
+        await self._pubsub.subscribe(self._prefix + topic)
+
+    async def _unwatch(self, topic: str) -> None:
+        assert self._pubsub is not None
+        await self._pubsub.unsubscribe(self._prefix + topic)
+
+    async def _read(self) -> None:
+        assert self._pubsub is not None
+        cut = len(self._prefix)
+        backoff = 0.1
+        while True:
+            try:
+                async for message in self._pubsub.listen():
+                    if message["type"] == "message":
+                        self._deliver(message["channel"].decode()[cut:], message["data"])
+                    backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("redis bus: reading failed; retrying in %.1fs", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)

@@ -1,0 +1,165 @@
+"""The ``madoguchi`` command: serve, migrate, user add."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from madoguchi.config import ConfigError, Settings, load_settings
+from madoguchi.domain.errors import DomainError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="madoguchi", description="A live-chat support desk.")
+    parser.add_argument(
+        "--config", help="the TOML file (default: $MADOGUCHI_CONFIG or ./madoguchi.toml)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate the database and run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes (needs PostgreSQL and Redis above 1)"
+    )
+    serve.add_argument("--no-migrate", action="store_true", help="do not migrate at start")
+
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("check", help="validate the configuration and exit")
+
+    user = commands.add_parser("user", help="manage operator accounts")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="create an operator account")
+    add.add_argument("email")
+    add.add_argument("--name", required=True, help="display name shown to visitors")
+    add.add_argument("--role", choices=("operator", "supervisor", "admin"), default="operator")
+    add.add_argument("--languages", help="comma-separated, e.g. ja,en (default: all enabled)")
+    add.add_argument("--departments", help="comma-separated (default: all)")
+    add.add_argument("--capacity", type=int, help="simultaneous chats (default from config)")
+    add.add_argument("--password", help="default: $MADOGUCHI_USER_PASSWORD or asked for")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"madoguchi: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "serve":
+            return _serve(settings, args)
+        if args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            print("madoguchi: the database schema is up to date")
+            return 0
+        if args.command == "check":
+            print(f"madoguchi: {settings.config_path or 'the built-in configuration'} is valid")
+            return 0
+        if args.command == "user":
+            return asyncio.run(_user_add(settings, args))
+    except DomainError as exc:
+        print(f"madoguchi: {exc.message}", file=sys.stderr)
+        return 1
+    return 2
+
+
+async def _migrate(settings: Settings) -> None:
+    from madoguchi.store.database import Database
+    from madoguchi.store.migrate import upgrade
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.close()
+
+
+async def _first_admin(settings: Settings) -> tuple[str, str] | None:
+    from madoguchi.bus import MemoryBus
+    from madoguchi.services.auth import ensure_first_admin
+    from madoguchi.services.desk import Desk
+    from madoguchi.store.database import Database
+
+    db = Database(settings.database_url)
+    try:
+        return await ensure_first_admin(Desk(settings=settings, db=db, bus=MemoryBus()))
+    finally:
+        await db.close()
+
+
+async def _user_add(settings: Settings, args: argparse.Namespace) -> int:
+    from madoguchi.bus import MemoryBus
+    from madoguchi.services.auth import do_create_operator
+    from madoguchi.services.desk import Desk
+    from madoguchi.store.database import Database
+
+    password = args.password or os.environ.get("MADOGUCHI_USER_PASSWORD")
+    if not password:
+        password = getpass.getpass(f"password for {args.email}: ")
+    await _migrate(settings)
+    db = Database(settings.database_url)
+    try:
+        operator = await do_create_operator(
+            Desk(settings=settings, db=db, bus=MemoryBus()),
+            email=args.email,
+            name=args.name,
+            password=password,
+            role=args.role,
+            languages=args.languages.split(",") if args.languages else None,
+            departments=args.departments.split(",") if args.departments else None,
+            capacity=args.capacity,
+        )
+    finally:
+        await db.close()
+    print(f"madoguchi: created {operator.role} {operator.email} ({operator.id})")
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from madoguchi.web.app import create_app
+
+    if args.workers > 1 and (
+        settings.database_url.startswith("sqlite") or settings.bus_url.startswith("memory")
+    ):
+        print(
+            "madoguchi: several workers need PostgreSQL (MADOGUCHI_DATABASE_URL) "
+            "and Redis (MADOGUCHI_BUS_URL)",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.no_migrate:
+        asyncio.run(_migrate(settings))
+    admin = asyncio.run(_first_admin(settings))
+    base = f"http://{args.host}:{args.port}"
+    print(f"madoguchi: console   {base}/console")
+    print(f"madoguchi: demo page {settings.public_url.replace('127.0.0.1', 'localhost')}/demo")
+    if admin:
+        print(f"madoguchi: first admin created: {admin[0]} / {admin[1]}  (shown once; keep it)")
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "ws_max_size": settings.desk.limits.frame_max_bytes,
+        "log_level": "info",
+        "proxy_headers": True,
+    }
+    if args.workers > 1:
+        # Worker processes build their own app from the environment.
+        if settings.config_path is not None:
+            os.environ["MADOGUCHI_CONFIG"] = str(settings.config_path.resolve())
+        uvicorn.run("madoguchi.web.app:app_from_env", factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

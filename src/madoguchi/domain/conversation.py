@@ -1,0 +1,100 @@
+"""The conversation state machine and the checks on what may be said in one."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from madoguchi.domain.errors import DomainError
+
+# SPEC V13: the ten languages of the UI; a deployment enables some of them.
+SUPPORTED_LANGUAGES = ("ja", "en", "it", "pt", "fr", "de", "nl", "es", "sv", "da")
+
+
+class Status(StrEnum):
+    """Where a conversation is in its life."""
+
+    WAITING = "waiting"  # in the queue, no operator yet
+    ACTIVE = "active"  # an operator has it
+    ENDED = "ended"
+
+
+class Role(StrEnum):
+    """Who did something in a conversation."""
+
+    VISITOR = "visitor"
+    OPERATOR = "operator"
+    SYSTEM = "system"
+
+
+class EventKind(StrEnum):
+    """What an event of a conversation records (docs/protocol.md, Events)."""
+
+    CREATED = "created"
+    MESSAGE = "message"
+    ASSIGNED = "assigned"
+    ENDED = "ended"
+
+
+class EndReason(StrEnum):
+    """Why a conversation ended: the reasons of the first seed page (SPEC A7), and the visitor's."""
+
+    RESOLVED = "resolved"
+    OTHER_CHANNEL = "other_channel"  # email or phone suits the question better
+    UNRELATED = "unrelated"  # not about the company's services
+    PROHIBITED = "prohibited"  # harassment, malware, illegal content
+    UNREADABLE = "unreadable"  # garbled input (文字化け)
+    NO_REPLY = "no_reply"
+    TIME_LIMIT = "time_limit"
+    VISITOR_LEFT = "visitor_left"
+
+
+OPERATOR_END_REASONS = tuple(r for r in EndReason if r is not EndReason.VISITOR_LEFT)
+
+
+def check_can_assign(status: Status, current_operator: str | None, operator_id: str) -> None:
+    """Raise unless the conversation may be given to ``operator_id`` now."""
+    if status is Status.ENDED:
+        raise DomainError("conversation_ended", "This conversation has ended.", 409)
+    if status is Status.ACTIVE and current_operator != operator_id:
+        raise DomainError(
+            "already_assigned", "This conversation has already been taken by another operator.", 409
+        )
+
+
+def check_can_write(status: Status) -> None:
+    """Raise unless messages may be added."""
+    if status is Status.ENDED:
+        raise DomainError("conversation_ended", "This conversation has ended.", 409)
+
+
+def check_end_reason(reason: str, by: Role) -> EndReason:
+    """Parse an end reason; operators give one of A7's, a visitor always leaves."""
+    if by is Role.VISITOR:
+        return EndReason.VISITOR_LEFT
+    try:
+        parsed = EndReason(reason)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed not in OPERATOR_END_REASONS:
+        raise DomainError(
+            "unknown_reason",
+            f"Unknown end reason; use one of: {', '.join(OPERATOR_END_REASONS)}.",
+        )
+    return parsed
+
+
+def check_message_body(body: str, max_chars: int) -> str:
+    """Return the body to store, verbatim, or raise if it is empty or too long.
+
+    Whitespace is kept as typed: pasted code and error output must reach the other side
+    exactly (SPEC V5). Only a body with no visible character at all is refused.
+    """
+    if not body or body.isspace():
+        raise DomainError("empty_message", "The message is empty.")
+    if len(body) > max_chars:
+        raise DomainError(
+            "message_too_long", f"The message is longer than {max_chars} characters.", 413
+        )
+    if "\x00" in body:
+        raise DomainError("bad_request", "The message contains a NUL character.")
+    return body

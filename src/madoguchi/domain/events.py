@@ -1,0 +1,76 @@
+"""The frames clients receive, built from records (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from madoguchi.domain.records import Conversation, Event, Operator
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and a Z, as every frame writes times."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def event_frame(event: Event) -> dict[str, Any]:
+    """The ``event`` frame for a stored event."""
+    return {
+        "type": "event",
+        "conversation_id": event.conversation_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "id": event.id,
+        "at": iso(event.created_at),
+        "client_id": event.client_id,
+        "author": {"role": event.author_role.value, "name": event.author_name},
+        "body": event.body,
+        "data": event.data,
+    }
+
+
+def conversation_summary(conv: Conversation, *, for_operator: bool) -> dict[str, Any]:
+    """A conversation as the visitor sees it, or (``for_operator``) with the visitor's context."""
+    summary: dict[str, Any] = {
+        "id": conv.id,
+        "status": conv.status.value,
+        "topic": conv.topic,
+        "department": conv.department,
+        "language": conv.language,
+        "created_at": iso(conv.created_at),
+        "last_seq": conv.last_seq,
+        "end_reason": conv.end_reason,
+        "operator": None,
+    }
+    if conv.operator_id is not None:
+        summary["operator"] = (
+            {"id": conv.operator_id, "name": conv.operator_name}
+            if for_operator
+            else {"name": conv.operator_name}
+        )
+    if for_operator:
+        summary["visitor"] = {"id": conv.visitor_id, "verified": False}
+        summary["prechat"] = {
+            key: conv.prechat.get(key) for key in ("member_id", "contract_name", "contact_person")
+        }
+        summary["context"] = {
+            key: conv.context.get(key)
+            for key in ("page_url", "user_agent", "language", "time_zone", "screen")
+        }
+    return summary
+
+
+def operator_view(op: Operator) -> dict[str, Any]:
+    """An operator's own account as the console shows it."""
+    return {
+        "id": op.id,
+        "email": op.email,
+        "name": op.name,
+        "role": op.role,
+        "status": op.status,
+        "languages": list(op.languages),
+        "departments": list(op.departments),
+        "capacity": op.capacity,
+    }

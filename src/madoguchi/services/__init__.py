@@ -1,0 +1,1 @@
+"""Use cases: each is one unit of work — read, decide with domain, write, commit, publish."""

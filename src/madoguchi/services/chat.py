@@ -1,0 +1,314 @@
+"""Conversations: start, send, accept, end, read (SPEC V2, V3, V5, A3, A7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from madoguchi.domain.conversation import (
+    EventKind,
+    Role,
+    Status,
+    check_can_assign,
+    check_can_write,
+    check_end_reason,
+    check_message_body,
+)
+from madoguchi.domain.errors import DomainError, not_found
+from madoguchi.domain.events import event_frame
+from madoguchi.domain.records import Actor, Conversation, Event
+from madoguchi.services import routing
+from madoguchi.services.desk import Desk, conversation_topic, queue_topic
+from madoguchi.services.timeline import append_event
+from madoguchi.store import conversations as repo
+from madoguchi.store import operators as op_repo
+
+PRECHAT_FIELDS = ("member_id", "contract_name", "contact_person")
+CONTEXT_FIELDS = ("page_url", "user_agent", "language", "time_zone", "screen")
+_FIELD_MAX = 200
+_CONTEXT_MAX = 1000
+
+
+class _Duplicate(Exception):
+    """A client id was used before: the transaction is rolled back and the first answer given."""
+
+
+def _clean(values: dict[str, Any] | None, keys: tuple[str, ...], limit: int) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    for key in keys:
+        value = (values or {}).get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise DomainError("bad_request", f"{key} must be text.")
+        value = value.strip()
+        if len(value) > limit:
+            raise DomainError("bad_request", f"{key} is longer than {limit} characters.")
+        if value:
+            cleaned[key] = value
+    return cleaned
+
+
+def check_client_id(client_id: str) -> str:
+    """A client id is 1 to 64 printable ASCII characters (a UUID is)."""
+    if not (isinstance(client_id, str) and 0 < len(client_id) <= 64 and client_id.isprintable()):
+        raise DomainError("bad_frame", "client_id must be 1 to 64 printable characters.")
+    if not client_id.isascii():
+        raise DomainError("bad_frame", "client_id must be ASCII.")
+    return client_id
+
+
+def check_visible(conv: Conversation | None, actor: Actor) -> Conversation:
+    """The conversation if ``actor`` may see it.
+
+    A visitor sees only their own (others' are "not found", to say nothing of what
+    exists); an operator sees theirs and those waiting in their departments.
+    """
+    if conv is None:
+        raise not_found()
+    if actor.role is Role.VISITOR:
+        if conv.visitor_id != actor.id:
+            raise not_found()
+        return conv
+    if conv.operator_id == actor.id or actor.is_supervisor:
+        return conv
+    if conv.status is Status.WAITING and conv.department in actor.departments:
+        return conv
+    raise DomainError("forbidden", "This conversation is not yours.", 403)
+
+
+async def do_start_conversation(
+    desk: Desk,
+    visitor_id: str,
+    *,
+    topic: str,
+    language: str,
+    consent: bool,
+    prechat: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+    first_message: tuple[str, str] | None = None,
+) -> Conversation:
+    """Open a conversation on a topic (and its first message), queue it, and route it."""
+    config = desk.settings.desk
+    chosen = config.topic(topic)
+    if chosen is None:
+        raise DomainError("unknown_topic", f"There is no topic {topic!r}.")
+    if language not in config.languages.enabled:
+        raise DomainError("unknown_language", f"Language {language!r} is not offered.")
+    if consent is not True:
+        raise DomainError(
+            "consent_required", "The chat policy and the privacy policy must be accepted."
+        )
+    clean_prechat = _clean(prechat, PRECHAT_FIELDS, _FIELD_MAX)
+    clean_context = _clean(context, CONTEXT_FIELDS, _CONTEXT_MAX)
+    message = None
+    if first_message is not None:
+        client_id, body = first_message
+        message = (
+            check_client_id(client_id),
+            check_message_body(body, config.limits.message_max_chars),
+        )
+    async with desk.unit() as unit:
+        conv_id = await repo.insert_conversation(
+            unit.conn,
+            visitor_id=visitor_id,
+            topic=chosen.id,
+            department=chosen.department,
+            language=language,
+            prechat=clean_prechat,
+            context=clean_context,
+            now=desk.clock(),
+        )
+        await append_event(
+            unit,
+            conv_id,
+            EventKind.CREATED,
+            role=Role.VISITOR,
+            author_id=visitor_id,
+            data={"topic": chosen.id},
+        )
+        if message is not None:
+            claim = await repo.next_seq(unit.conn, conv_id)
+            assert claim is not None
+            event = await repo.insert_event(
+                unit.conn,
+                conversation_id=conv_id,
+                seq=claim.seq,
+                kind=EventKind.MESSAGE.value,
+                author_role=Role.VISITOR,
+                author_id=visitor_id,
+                author_name=None,
+                client_id=message[0],
+                body=message[1],
+                now=desk.clock(),
+            )
+            assert event is not None
+            unit.publish(conversation_topic(conv_id), event_frame(event))
+        unit.publish(
+            queue_topic(chosen.department),
+            {"type": "queue_changed", "department": chosen.department},
+        )
+    await routing.do_route(desk, conv_id)
+    return await get_conversation(desk, Actor(Role.VISITOR, visitor_id), conv_id)
+
+
+async def do_send_message(
+    desk: Desk, actor: Actor, conversation_id: str, client_id: str, body: str
+) -> tuple[Event, bool]:
+    """Store a message once per client id; return it and whether it is new.
+
+    The hot path: one UPDATE … RETURNING claims the sequence number and returns what the
+    checks need, one INSERT stores the message, one commit; then the frame is published.
+    """
+    client_id = check_client_id(client_id)
+    body = check_message_body(body, desk.settings.desk.limits.message_max_chars)
+    try:
+        async with desk.unit() as unit:
+            claim = await repo.next_seq(unit.conn, conversation_id)
+            if claim is None:
+                raise not_found()
+            if actor.role is Role.VISITOR:
+                if claim.visitor_id != actor.id:
+                    raise not_found()
+            elif claim.operator_id != actor.id:
+                raise DomainError("forbidden", "Only the assigned operator may write here.", 403)
+            if claim.status is Status.ENDED:
+                raise _Duplicate  # perhaps the retry of a message sent before the end
+            event = await repo.insert_event(
+                unit.conn,
+                conversation_id=conversation_id,
+                seq=claim.seq,
+                kind=EventKind.MESSAGE.value,
+                author_role=actor.role,
+                author_id=actor.id,
+                author_name=actor.name if actor.role is Role.OPERATOR else None,
+                client_id=client_id,
+                body=body,
+                now=desk.clock(),
+            )
+            if event is None:
+                raise _Duplicate
+            unit.publish(conversation_topic(conversation_id), event_frame(event))
+            return event, True
+    except _Duplicate:
+        pass
+    async with desk.db.read() as conn:
+        earlier = await repo.get_event_by_client_id(conn, conversation_id, client_id)
+        if earlier is None:
+            conv = await repo.get_conversation(conn, conversation_id)
+            check_can_write(conv.status if conv else Status.ENDED)
+            raise AssertionError("a duplicate client id with no earlier event")
+    if earlier.author_role is not actor.role or earlier.author_id != actor.id:
+        raise DomainError(
+            "duplicate_client_id", "This client_id was already used by someone else.", 409
+        )
+    return earlier, False
+
+
+async def do_accept(desk: Desk, actor: Actor, conversation_id: str) -> Conversation:
+    """An operator takes a waiting conversation from the queue."""
+    async with desk.unit() as unit:
+        conv = await repo.get_conversation(unit.conn, conversation_id, lock=not desk.db.is_sqlite)
+        if conv is None:
+            raise not_found()
+        if conv.department not in actor.departments and not actor.is_supervisor:
+            raise DomainError("forbidden", "This conversation is for another department.", 403)
+        check_can_assign(conv.status, conv.operator_id, actor.id)
+        if conv.status is Status.WAITING:
+            operator = await op_repo.get_operator(unit.conn, actor.id)
+            if operator is None:
+                raise DomainError("unauthorized", "Your account no longer exists.", 401)
+            held = (await op_repo.active_counts(unit.conn, [actor.id])).get(actor.id, 0)
+            if held >= operator.capacity:
+                raise DomainError(
+                    "at_capacity", "You already hold as many chats as your capacity allows.", 409
+                )
+            if not await routing.assign_conversation(unit, conv, operator):
+                raise DomainError(
+                    "already_assigned",
+                    "This conversation has already been taken by another operator.",
+                    409,
+                )
+    return await get_conversation(desk, actor, conversation_id)
+
+
+async def do_end(desk: Desk, actor: Actor, conversation_id: str, reason: str) -> Conversation:
+    """End a conversation with a reason (SPEC A7); the freed operator gets the next waiting one."""
+    end_reason = check_end_reason(reason, actor.role)
+    async with desk.unit() as unit:
+        conv = check_visible(
+            await repo.get_conversation(unit.conn, conversation_id, lock=not desk.db.is_sqlite),
+            actor,
+        )
+        check_can_write(conv.status)
+        await repo.end(unit.conn, conv.id, end_reason.value, desk.clock())
+        await append_event(
+            unit,
+            conv.id,
+            EventKind.ENDED,
+            role=Role.SYSTEM,
+            data={"reason": end_reason.value, "by": actor.role.value},
+        )
+        if conv.status is Status.WAITING:
+            unit.publish(
+                queue_topic(conv.department),
+                {"type": "queue_changed", "department": conv.department},
+            )
+    if conv.operator_id is not None:
+        await routing.do_route_to_operator(desk, conv.operator_id)
+    return await get_conversation(desk, actor, conversation_id)
+
+
+async def do_set_presence(desk: Desk, actor: Actor, status: str) -> None:
+    """Set an operator online, away or offline; coming online hands them waiting chats."""
+    if status not in ("online", "away", "offline"):
+        raise DomainError("invalid_status", "Presence must be online, away or offline.", 422)
+    async with desk.unit() as unit:
+        await op_repo.set_status(unit.conn, actor.id, status)
+    if status == "online":
+        await routing.do_route_to_operator(desk, actor.id)
+
+
+async def get_conversation(desk: Desk, actor: Actor, conversation_id: str) -> Conversation:
+    """A conversation the actor may see."""
+    async with desk.db.read() as conn:
+        return check_visible(await repo.get_conversation(conn, conversation_id), actor)
+
+
+async def get_events(desk: Desk, actor: Actor, conversation_id: str, since: int = 0) -> list[Event]:
+    """The events after ``since`` of a conversation the actor may see."""
+    if since < 0:
+        raise DomainError("bad_request", "since must not be negative.")
+    async with desk.db.read() as conn:
+        check_visible(await repo.get_conversation(conn, conversation_id), actor)
+        return await repo.get_events(conn, conversation_id, since)
+
+
+async def get_visitor_conversations(desk: Desk, visitor_id: str) -> list[Conversation]:
+    """A visitor's conversations, open first."""
+    async with desk.db.read() as conn:
+        return await repo.list_for_visitor(conn, visitor_id)
+
+
+async def get_queue(desk: Desk, actor: Actor) -> list[Conversation]:
+    """Waiting conversations in the operator's departments (all, for supervisors)."""
+    async with desk.db.read() as conn:
+        return await repo.list_waiting(conn, None if actor.is_supervisor else actor.departments)
+
+
+async def get_operator_conversations(desk: Desk, actor: Actor) -> list[Conversation]:
+    """The active conversations an operator holds."""
+    async with desk.db.read() as conn:
+        return await repo.list_active_for_operator(conn, actor.id)
+
+
+async def do_send_typing(desk: Desk, conversation_id: str, role: Role, typing: bool) -> None:
+    """Tell the other side someone is typing. Not stored; the caller checked access."""
+    frame = {
+        "type": "typing",
+        "conversation_id": conversation_id,
+        "role": role.value,
+        "typing": typing,
+    }
+    await desk.bus.publish(conversation_topic(conversation_id), orjson.dumps(frame))

@@ -1,0 +1,69 @@
+"""What every use case needs: settings, the database, the bus and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from madoguchi.bus import Bus
+from madoguchi.config import Settings
+from madoguchi.store.database import Database
+
+
+def utcnow() -> datetime:
+    """The real clock; tests pass their own."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Desk:
+    """A node's resources, built once in the app's lifespan."""
+
+    settings: Settings
+    db: Database
+    bus: Bus
+    clock: Callable[[], datetime] = utcnow
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Unit]:
+        """A write transaction whose messages are published only after it commits."""
+        unit = Unit(self)
+        async with self.db.write() as conn:
+            unit.conn = conn
+            yield unit
+        for topic, message in unit.outbox:
+            await self.bus.publish(topic, message)
+
+
+@dataclass
+class Unit:
+    """One unit of work: a connection in a transaction and the messages to send after it."""
+
+    desk: Desk
+    conn: AsyncConnection = field(init=False)
+    outbox: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def publish(self, topic: str, frame: dict[str, Any]) -> None:
+        """Queue a frame for ``topic``; it goes out after the commit, or never."""
+        self.outbox.append((topic, orjson.dumps(frame)))
+
+
+def conversation_topic(conversation_id: str) -> str:
+    """The bus topic of a conversation's events and typing."""
+    return f"conv:{conversation_id}"
+
+
+def operator_topic(operator_id: str) -> str:
+    """The bus topic of one operator's notices (``assigned``)."""
+    return f"op:{operator_id}"
+
+
+def queue_topic(department: str) -> str:
+    """The bus topic telling operators that a department's waiting list changed."""
+    return f"queue:{department}"

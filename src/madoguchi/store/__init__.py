@@ -1,0 +1,1 @@
+"""Storage: tables, migrations, and one repository module per aggregate."""

@@ -1,0 +1,284 @@
+"""Visitors, conversations and their events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from madoguchi.domain.conversation import Role, Status
+from madoguchi.domain.records import Conversation, Event
+from madoguchi.store.ids import new_id
+from madoguchi.store.tables import conversations, events, operators, visitors
+
+
+class SeqClaim(NamedTuple):
+    """A sequence number just claimed, with what the writer must check before using it."""
+
+    seq: int
+    visitor_id: str
+    operator_id: str | None
+    status: Status
+
+
+async def insert_visitor(conn: AsyncConnection, now: datetime) -> str:
+    """Create a visitor and return its id."""
+    visitor_id = new_id("v")
+    await conn.execute(visitors.insert().values(id=visitor_id, created_at=now))
+    return visitor_id
+
+
+async def visitor_exists(conn: AsyncConnection, visitor_id: str) -> bool:
+    """Whether the visitor is known."""
+    row = await conn.execute(select(visitors.c.id).where(visitors.c.id == visitor_id))
+    return row.first() is not None
+
+
+def _select_conversations() -> Select[Any]:
+    return select(conversations, operators.c.name.label("operator_name")).outerjoin(
+        operators, operators.c.id == conversations.c.operator_id
+    )
+
+
+def _conversation(row: Any) -> Conversation:
+    return Conversation(
+        id=row.id,
+        visitor_id=row.visitor_id,
+        topic=row.topic,
+        department=row.department,
+        language=row.language,
+        status=Status(row.status),
+        operator_id=row.operator_id,
+        operator_name=row.operator_name,
+        last_seq=row.last_seq,
+        created_at=row.created_at,
+        assigned_at=row.assigned_at,
+        ended_at=row.ended_at,
+        end_reason=row.end_reason,
+        prechat=dict(row.prechat),
+        context=dict(row.context),
+    )
+
+
+async def insert_conversation(
+    conn: AsyncConnection,
+    *,
+    visitor_id: str,
+    topic: str,
+    department: str,
+    language: str,
+    prechat: dict[str, Any],
+    context: dict[str, Any],
+    now: datetime,
+) -> str:
+    """Create a waiting conversation with no events yet; return its id."""
+    conv_id = new_id("c")
+    await conn.execute(
+        conversations.insert().values(
+            id=conv_id,
+            visitor_id=visitor_id,
+            topic=topic,
+            department=department,
+            language=language,
+            status=Status.WAITING.value,
+            last_seq=0,
+            prechat=prechat,
+            context=context,
+            created_at=now,
+        )
+    )
+    return conv_id
+
+
+async def get_conversation(
+    conn: AsyncConnection, conversation_id: str, *, lock: bool = False
+) -> Conversation | None:
+    """A conversation by id; ``lock`` holds its row until the transaction ends (PostgreSQL)."""
+    query = _select_conversations().where(conversations.c.id == conversation_id)
+    if lock:
+        query = query.with_for_update(of=conversations)
+    row = (await conn.execute(query)).first()
+    return _conversation(row) if row else None
+
+
+async def list_for_visitor(conn: AsyncConnection, visitor_id: str) -> list[Conversation]:
+    """A visitor's conversations, open ones first, newest first within each group."""
+    rows = await conn.execute(
+        _select_conversations()
+        .where(conversations.c.visitor_id == visitor_id)
+        .order_by((conversations.c.status == Status.ENDED.value), conversations.c.created_at.desc())
+        .limit(50)
+    )
+    return [_conversation(row) for row in rows]
+
+
+async def list_waiting(
+    conn: AsyncConnection, departments: Sequence[str] | None, *, limit: int = 200
+) -> list[Conversation]:
+    """Waiting conversations, oldest first; all departments when ``departments`` is None."""
+    query = _select_conversations().where(conversations.c.status == Status.WAITING.value)
+    if departments is not None:
+        query = query.where(conversations.c.department.in_(list(departments)))
+    rows = await conn.execute(query.order_by(conversations.c.created_at).limit(limit))
+    return [_conversation(row) for row in rows]
+
+
+async def list_active_for_operator(conn: AsyncConnection, operator_id: str) -> list[Conversation]:
+    """The active conversations an operator holds, oldest first."""
+    rows = await conn.execute(
+        _select_conversations()
+        .where(conversations.c.operator_id == operator_id)
+        .where(conversations.c.status == Status.ACTIVE.value)
+        .order_by(conversations.c.assigned_at)
+    )
+    return [_conversation(row) for row in rows]
+
+
+async def next_seq(conn: AsyncConnection, conversation_id: str) -> SeqClaim | None:
+    """Hand out the conversation's next sequence number, locking its row until commit.
+
+    The row lock is what serializes writers of one conversation: a second writer waits
+    here until the first commits, so sequence numbers are committed in order, gap-free.
+    The same statement returns what a writer must check (owner, operator, status), so the
+    hot path needs no separate read.
+    """
+    result = await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(last_seq=conversations.c.last_seq + 1)
+        .returning(
+            conversations.c.last_seq,
+            conversations.c.visitor_id,
+            conversations.c.operator_id,
+            conversations.c.status,
+        )
+    )
+    row = result.first()
+    if row is None:
+        return None
+    return SeqClaim(row.last_seq, row.visitor_id, row.operator_id, Status(row.status))
+
+
+async def insert_event(
+    conn: AsyncConnection,
+    *,
+    conversation_id: str,
+    seq: int,
+    kind: str,
+    author_role: Role,
+    author_id: str | None,
+    author_name: str | None,
+    now: datetime,
+    body: str | None = None,
+    client_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event | None:
+    """Store an event; None when ``client_id`` was already used in this conversation."""
+    values = {
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "id": new_id("e"),
+        "kind": kind,
+        "author_role": author_role.value,
+        "author_id": author_id,
+        "author_name": author_name,
+        "client_id": client_id,
+        "body": body,
+        "data": data or {},
+        "created_at": now,
+    }
+    if client_id is None:
+        await conn.execute(events.insert().values(**values))
+    else:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = (
+            dialect.insert(events)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["conversation_id", "client_id"])
+            .returning(events.c.seq)
+        )
+        if (await conn.execute(stmt)).first() is None:
+            return None
+    return Event(
+        conversation_id=conversation_id,
+        seq=seq,
+        id=str(values["id"]),
+        kind=kind,
+        author_role=author_role,
+        author_id=author_id,
+        author_name=author_name,
+        client_id=client_id,
+        body=body,
+        data=data or {},
+        created_at=now,
+    )
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        conversation_id=row.conversation_id,
+        seq=row.seq,
+        id=row.id,
+        kind=row.kind,
+        author_role=Role(row.author_role),
+        author_id=row.author_id,
+        author_name=row.author_name,
+        client_id=row.client_id,
+        body=row.body,
+        data=dict(row.data),
+        created_at=row.created_at,
+    )
+
+
+async def get_event_by_client_id(
+    conn: AsyncConnection, conversation_id: str, client_id: str
+) -> Event | None:
+    """The event a client already sent with this id."""
+    row = (
+        await conn.execute(
+            select(events)
+            .where(events.c.conversation_id == conversation_id)
+            .where(events.c.client_id == client_id)
+        )
+    ).first()
+    return _event(row) if row else None
+
+
+async def get_events(
+    conn: AsyncConnection, conversation_id: str, since: int, *, limit: int = 1000
+) -> list[Event]:
+    """The events after ``since``, in order."""
+    rows = await conn.execute(
+        select(events)
+        .where(events.c.conversation_id == conversation_id)
+        .where(events.c.seq > since)
+        .order_by(events.c.seq)
+        .limit(limit)
+    )
+    return [_event(row) for row in rows]
+
+
+async def assign(
+    conn: AsyncConnection, conversation_id: str, operator_id: str, now: datetime
+) -> bool:
+    """Give a waiting conversation to an operator; False if it was no longer waiting."""
+    result = await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .where(conversations.c.status == Status.WAITING.value)
+        .values(status=Status.ACTIVE.value, operator_id=operator_id, assigned_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def end(conn: AsyncConnection, conversation_id: str, reason: str, now: datetime) -> None:
+    """Mark a conversation ended."""
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(status=Status.ENDED.value, ended_at=now, end_reason=reason)
+    )

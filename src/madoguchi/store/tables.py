@@ -1,0 +1,124 @@
+"""The schema, as SQLAlchemy Core tables; Alembic migrations (store/migrations) create it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Times stored in UTC and always read back aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("status", String(16), nullable=False, server_default="offline"),
+    Column("languages", JSON, nullable=False),
+    Column("departments", JSON, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("last_assigned_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # sha256 of the cookie's token: a leaked table does not log anyone in.
+    Column("id", String(64), primary_key=True),
+    Column(
+        "operator_id", String(32), ForeignKey("operators.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+visitors = Table(
+    "visitors",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("visitor_id", String(32), ForeignKey("visitors.id"), nullable=False),
+    Column("topic", String(40), nullable=False),
+    Column("department", String(40), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("operator_id", String(32), ForeignKey("operators.id")),
+    # The last sequence number handed out; incrementing it is what orders a conversation's events.
+    Column("last_seq", Integer, nullable=False),
+    Column("prechat", JSON, nullable=False),
+    Column("context", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("assigned_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("end_reason", String(32)),
+    Index(None, "visitor_id", "status"),
+    Index(None, "status", "department", "created_at"),
+    Index(None, "operator_id", "status"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("conversation_id", String(32), ForeignKey("conversations.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("author_role", String(16), nullable=False),
+    Column("author_id", String(32)),
+    Column("author_name", String(200)),
+    Column("client_id", String(64)),
+    Column("body", Text),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # A client's retry carries the same client_id; this makes it a no-op.
+    Index(None, "conversation_id", "client_id", unique=True),
+)

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket edges: parse, authorize, call one service, serialize."""

@@ -1,0 +1,135 @@
+"""REST for the console: login, presence, queue, conversations (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from madoguchi.domain.events import conversation_summary, event_frame, operator_view
+from madoguchi.services import auth, chat
+from madoguchi.web.deps import (
+    SESSION_COOKIE,
+    DeskDep,
+    OperatorDep,
+    OperatorWriteDep,
+    SessionDep,
+)
+from madoguchi.web.schemas import (
+    ERRORS,
+    ConversationList,
+    ConversationOut,
+    EndIn,
+    EventList,
+    LoginIn,
+    MessageAck,
+    MessageIn,
+    OperatorEnvelope,
+    PresenceIn,
+    SessionOut,
+)
+
+router = APIRouter(prefix="/api/v1/agent", tags=["agent"], responses=ERRORS)
+
+
+@router.post("/login", response_model=SessionOut)
+async def login(body: LoginIn, desk: DeskDep, response: Response) -> dict[str, Any]:
+    """Log in; sets the session cookie and returns the CSRF token for later writes."""
+    operator, token, csrf = await auth.do_login(desk, body.email, body.password)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=desk.settings.cookie_secure,
+        path="/",
+    )
+    return {"operator": operator_view(operator), "csrf_token": csrf}
+
+
+@router.post("/logout", status_code=204)
+async def logout(
+    request: Request, desk: DeskDep, operator: OperatorWriteDep, response: Response
+) -> Response:
+    """Go offline and end the session."""
+    await chat.do_set_presence(desk, operator, "offline")
+    await auth.do_logout(desk, request.cookies[SESSION_COOKIE])
+    response.status_code = 204
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/me", response_model=SessionOut)
+async def me(session: SessionDep) -> dict[str, Any]:
+    """The logged-in operator and their CSRF token."""
+    return {"operator": operator_view(session[0]), "csrf_token": session[1]}
+
+
+@router.put("/presence", response_model=OperatorEnvelope)
+async def set_presence(
+    body: PresenceIn, desk: DeskDep, operator: OperatorWriteDep
+) -> dict[str, Any]:
+    """Set online, away or offline; online hands you waiting chats at once."""
+    await chat.do_set_presence(desk, operator, body.status)
+    found = await auth.get_operator(desk, operator.id)
+    return {"operator": operator_view(found)}
+
+
+@router.get("/queue", response_model=ConversationList)
+async def queue(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
+    """Waiting conversations in your departments, oldest first."""
+    convs = await chat.get_queue(desk, operator)
+    return {"conversations": [conversation_summary(c, for_operator=True) for c in convs]}
+
+
+@router.get("/conversations", response_model=ConversationList)
+async def my_conversations(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
+    """The active conversations you hold."""
+    convs = await chat.get_operator_conversations(desk, operator)
+    return {"conversations": [conversation_summary(c, for_operator=True) for c in convs]}
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut)
+async def get_conversation(
+    conversation_id: str, desk: DeskDep, operator: OperatorDep
+) -> dict[str, Any]:
+    """One conversation with the visitor's context."""
+    conv = await chat.get_conversation(desk, operator, conversation_id)
+    return conversation_summary(conv, for_operator=True)
+
+
+@router.get("/conversations/{conversation_id}/events", response_model=EventList)
+async def list_events(
+    conversation_id: str, desk: DeskDep, operator: OperatorDep, since: int = Query(0, ge=0)
+) -> dict[str, Any]:
+    """The conversation's events after ``since``."""
+    events = await chat.get_events(desk, operator, conversation_id, since)
+    return {"events": [event_frame(e) for e in events]}
+
+
+@router.post("/conversations/{conversation_id}/accept", response_model=ConversationOut)
+async def accept(conversation_id: str, desk: DeskDep, operator: OperatorWriteDep) -> dict[str, Any]:
+    """Take a waiting conversation; 409 ``already_assigned`` if someone was faster."""
+    conv = await chat.do_accept(desk, operator, conversation_id)
+    return conversation_summary(conv, for_operator=True)
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=201)
+async def send_message(
+    conversation_id: str, body: MessageIn, desk: DeskDep, operator: OperatorWriteDep
+) -> MessageAck:
+    """Send a message (the WebSocket ``send`` frame does the same)."""
+    event, _ = await chat.do_send_message(
+        desk, operator, conversation_id, body.client_id, body.body
+    )
+    return MessageAck(message_id=event.id, seq=event.seq)
+
+
+@router.post("/conversations/{conversation_id}/end", response_model=ConversationOut)
+async def end(
+    conversation_id: str, body: EndIn, desk: DeskDep, operator: OperatorWriteDep
+) -> dict[str, Any]:
+    """End a conversation with a reason (resolved, other_channel, … see protocol.md)."""
+    conv = await chat.do_end(desk, operator, conversation_id, body.reason)
+    return conversation_summary(conv, for_operator=True)

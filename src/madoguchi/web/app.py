@@ -1,0 +1,59 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from madoguchi.bus import create_bus
+from madoguchi.config import Settings
+from madoguchi.services.desk import Desk, utcnow
+from madoguchi.store.database import Database
+from madoguchi.web import agent, pages, sockets, visitor
+from madoguchi.web.errors import install_error_handlers
+from madoguchi.web.hub import Hub
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """Build the app; the database and the bus are opened in its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        bus = create_bus(settings.bus_url)
+        await bus.start()
+        app.state.desk = Desk(settings=settings, db=db, bus=bus, clock=clock)
+        app.state.hub = Hub(bus)
+        try:
+            yield
+        finally:
+            await bus.close()
+            await db.close()
+
+    app = FastAPI(
+        title="madoguchi",
+        version="0.1.0",
+        summary="A live-chat support desk. WebSocket protocol: docs/protocol.md.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(visitor.router)
+    app.include_router(agent.router)
+    app.include_router(pages.router)
+    app.add_api_websocket_route("/ws/visitor", sockets.visitor_socket)
+    app.add_api_websocket_route("/ws/agent", sockets.agent_socket)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app from the environment; what ``uvicorn --factory`` and worker processes load."""
+    from madoguchi.config import load_settings
+
+    return create_app(load_settings())

@@ -1,0 +1,358 @@
+"""The WebSocket endpoints ``/ws/visitor`` and ``/ws/agent`` (docs/protocol.md).
+
+A connection never waits for its peer while handling another: frames go through a bounded
+queue drained by a writer task, and a peer that stops reading is dropped (code 1013), to
+reconnect and resume from its last sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from madoguchi.domain.conversation import Role, Status
+from madoguchi.domain.errors import DomainError
+from madoguchi.domain.events import conversation_summary, event_frame
+from madoguchi.domain.records import Actor
+from madoguchi.services import chat
+from madoguchi.services.auth import get_session_operator
+from madoguchi.services.desk import Desk, conversation_topic, operator_topic, queue_topic
+from madoguchi.services.visitors import check_visitor_token
+from madoguchi.web.deps import SESSION_COOKIE, operator_actor
+from madoguchi.web.hub import Hub
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = 25  # seconds between a client's pings; silence for 3 of them closes the socket
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_TOO_SLOW = 1013
+
+
+def _error(code: str, message: str, **extra: Any) -> str:
+    return orjson.dumps({"type": "error", "code": code, "message": message, **extra}).decode()
+
+
+class Connection:
+    """One client's socket: what it follows, the last seq it has of each, its send queue."""
+
+    def __init__(self, ws: WebSocket, desk: Desk, hub: Hub, actor: Actor) -> None:
+        self.ws = ws
+        self.desk = desk
+        self.hub = hub
+        self.actor = actor
+        self.queue: asyncio.Queue[str] = asyncio.Queue(desk.settings.desk.limits.send_queue_frames)
+        self.last_seq: dict[str, int] = {}  # the conversations followed, and what was sent
+        self._filling: dict[str, bool] = {}  # conversation -> another fill wanted
+        self._topics: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    # -- outgoing ---------------------------------------------------------------------------
+
+    def push(self, text: str) -> None:
+        """Queue a frame; a full queue means the client stopped reading: drop it."""
+        if self._closing:
+            return
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self._closing = True
+            self._spawn(self._close(CLOSE_TOO_SLOW))
+
+    def deliver(self, frame: dict[str, Any], text: str) -> None:
+        """A bus message for a topic this socket joined."""
+        kind = frame.get("type")
+        if kind == "event":
+            conv_id = frame["conversation_id"]
+            last = self.last_seq.get(conv_id)
+            if last is None:
+                return
+            seq = frame["seq"]
+            if seq == last + 1:
+                self.last_seq[conv_id] = seq
+                self.push(text)
+            elif seq > last + 1:
+                # Published out of order (two writers) or a message lost between nodes:
+                # the database has everything up to seq, so fill the gap from it.
+                self._spawn(self._fill(conv_id))
+        elif kind == "typing":
+            if frame["role"] != self.actor.role.value and frame["conversation_id"] in self.last_seq:
+                self.push(text)
+        elif kind == "assigned":
+            conv_id = frame["conversation"]["id"]
+            self.push(text)
+            if conv_id not in self.last_seq:
+                self._spawn(self.follow(conv_id, 0))
+        else:
+            self.push(text)
+
+    async def _writer(self) -> None:
+        while True:
+            text = await self.queue.get()
+            await self.ws.send_text(text)
+
+    # -- following conversations -------------------------------------------------------------
+
+    async def join(self, topic: str) -> None:
+        """Join a bus topic once."""
+        if topic not in self._topics:
+            self._topics.add(topic)
+            await self.hub.join(topic, self)
+
+    async def follow(self, conv_id: str, since: int) -> None:
+        """Send the conversation's events after ``since``, then keep sending new ones."""
+        if conv_id in self.last_seq:
+            self.last_seq[conv_id] = min(self.last_seq[conv_id], since)
+        else:
+            self.last_seq[conv_id] = since
+            await self.join(conversation_topic(conv_id))
+        await self._fill(conv_id)
+
+    async def _fill(self, conv_id: str) -> None:
+        if conv_id in self._filling:
+            self._filling[conv_id] = True  # the running fill goes round once more
+            return
+        self._filling[conv_id] = False
+        try:
+            while True:
+                events = await chat.get_events(
+                    self.desk, self.actor, conv_id, self.last_seq[conv_id]
+                )
+                for event in events:
+                    if event.seq > self.last_seq[conv_id]:
+                        self.last_seq[conv_id] = event.seq
+                        self.push(orjson.dumps(event_frame(event)).decode())
+                if not self._filling[conv_id]:
+                    break
+                self._filling[conv_id] = False
+        except DomainError:
+            self.last_seq.pop(conv_id, None)  # no longer visible to this actor
+        finally:
+            self._filling.pop(conv_id, None)
+
+    # -- incoming ---------------------------------------------------------------------------
+
+    async def handle(self, frame: dict[str, Any]) -> None:
+        """Act on one frame from the client."""
+        kind = frame.get("type")
+        if kind == "send":
+            await self._on_send(frame)
+        elif kind == "typing":
+            conv_id = frame.get("conversation_id")
+            if not isinstance(conv_id, str) or not isinstance(frame.get("typing"), bool):
+                self.push(_error("bad_frame", "typing needs conversation_id and typing (bool)."))
+            elif conv_id not in self.last_seq:
+                self.push(_error("not_found", "You do not follow this conversation."))
+            else:
+                await chat.do_send_typing(self.desk, conv_id, self.actor.role, frame["typing"])
+        elif kind == "resume":
+            conv_id, since = frame.get("conversation_id"), frame.get("since", 0)
+            if not isinstance(conv_id, str) or type(since) is not int or since < 0:
+                self.push(_error("bad_frame", "resume needs conversation_id and since (>= 0)."))
+                return
+            try:
+                await chat.get_conversation(self.desk, self.actor, conv_id)
+            except DomainError as exc:
+                self.push(_error(exc.code, exc.message, conversation_id=conv_id))
+                return
+            await self.follow(conv_id, since)
+        elif kind == "ping":
+            self.push(orjson.dumps({"type": "pong", "t": frame.get("t")}).decode())
+        elif kind == "hello":
+            self.push(_error("bad_frame", "hello was already received."))
+        else:
+            self.push(_error("unknown_type", f"Unknown frame type {kind!r}."))
+
+    async def _on_send(self, frame: dict[str, Any]) -> None:
+        conv_id, client_id, body = (frame.get(k) for k in ("conversation_id", "client_id", "body"))
+        if not all(isinstance(v, str) for v in (conv_id, client_id, body)):
+            self.push(
+                _error(
+                    "bad_frame",
+                    "send needs conversation_id, client_id and body as strings.",
+                    client_id=client_id if isinstance(client_id, str) else None,
+                )
+            )
+            return
+        assert isinstance(conv_id, str)
+        assert isinstance(client_id, str)
+        assert isinstance(body, str)
+        try:
+            event, _ = await chat.do_send_message(self.desk, self.actor, conv_id, client_id, body)
+        except DomainError as exc:
+            self.push(_error(exc.code, exc.message, client_id=client_id, conversation_id=conv_id))
+            return
+        ack = {
+            "type": "ack",
+            "conversation_id": conv_id,
+            "client_id": client_id,
+            "message_id": event.id,
+            "seq": event.seq,
+        }
+        self.push(orjson.dumps(ack).decode())
+
+    async def run(self) -> None:
+        """Read frames until the client goes; then leave every topic."""
+        writer = asyncio.create_task(self._writer())
+        try:
+            while not self._closing:
+                try:
+                    message = await asyncio.wait_for(self.ws.receive(), timeout=3 * HEARTBEAT)
+                except TimeoutError:
+                    await self._close(1000)
+                    return
+                if message["type"] == "websocket.disconnect":
+                    return
+                text = message.get("text")
+                if text is None:
+                    self.push(_error("bad_json", "Frames must be JSON text."))
+                    continue
+                try:
+                    frame = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    self.push(_error("bad_json", "The frame is not valid JSON."))
+                    continue
+                if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+                    self.push(_error("bad_frame", "A frame is a JSON object with a type."))
+                    continue
+                await self.handle(frame)
+        except WebSocketDisconnect:
+            return
+        finally:
+            self._closing = True
+            writer.cancel()
+            for task in tuple(self._tasks):
+                task.cancel()
+            for topic in self._topics:
+                await self.hub.leave(topic, self)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _close(self, code: int) -> None:
+        self._closing = True
+        if self.ws.client_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code)
+
+
+async def _hello(ws: WebSocket) -> dict[str, Any] | None:
+    try:
+        text = await asyncio.wait_for(ws.receive_text(), timeout=3 * HEARTBEAT)
+        frame = orjson.loads(text)
+    except (TimeoutError, KeyError, orjson.JSONDecodeError, WebSocketDisconnect):
+        frame = None
+    if not isinstance(frame, dict) or frame.get("type") != "hello":
+        if ws.client_state is WebSocketState.CONNECTED:
+            await ws.send_text(_error("hello_required", "The first frame must be hello."))
+            await ws.close(1008)
+        return None
+    return frame
+
+
+def _resume_map(frame: dict[str, Any]) -> dict[str, int]:
+    resume = frame.get("resume") or {}
+    if not isinstance(resume, dict):
+        return {}
+    return {
+        str(k): v for k, v in resume.items() if type(v) is int and v >= 0 and isinstance(k, str)
+    }
+
+
+async def _reject(ws: WebSocket, exc: DomainError) -> None:
+    await ws.send_text(_error(exc.code, exc.message))
+    await ws.close(CLOSE_UNAUTHORIZED)
+
+
+async def visitor_socket(ws: WebSocket) -> None:
+    """``/ws/visitor``: a visitor's conversations, live."""
+    desk: Desk = ws.app.state.desk
+    hub: Hub = ws.app.state.hub
+    await ws.accept()
+    hello = await _hello(ws)
+    if hello is None:
+        return
+    try:
+        visitor_id = check_visitor_token(desk.settings.secret_key, hello.get("token", ""))
+    except DomainError as exc:
+        await _reject(ws, exc)
+        return
+    actor = Actor(role=Role.VISITOR, id=visitor_id)
+    conn = Connection(ws, desk, hub, actor)
+    resume = _resume_map(hello)
+    convs = await chat.get_visitor_conversations(desk, visitor_id)
+    followed = [c for c in convs if c.status is not Status.ENDED or c.id in resume]
+    conn.push(
+        orjson.dumps(
+            {
+                "type": "welcome",
+                "role": "visitor",
+                "conversations": [conversation_summary(c, for_operator=False) for c in followed],
+                "heartbeat": HEARTBEAT,
+            }
+        ).decode()
+    )
+    await _follow_all(conn, [c.id for c in followed], resume)
+    await conn.run()
+
+
+async def agent_socket(ws: WebSocket) -> None:
+    """``/ws/agent``: an operator's chats, queue changes and new assignments, live."""
+    desk: Desk = ws.app.state.desk
+    hub: Hub = ws.app.state.hub
+    # The session cookie rides along with any page's request, so only our own pages may
+    # open this socket (cross-site WebSocket hijacking).
+    origin = ws.headers.get("origin")
+    host = ws.headers.get("host")
+    if origin is None or urlsplit(origin).netloc != host:
+        await ws.close(1008)
+        return
+    token = ws.cookies.get(SESSION_COOKIE)
+    found = await get_session_operator(desk, token) if token else None
+    await ws.accept()
+    if found is None:
+        await _reject(ws, DomainError("unauthorized", "Please log in.", 401))
+        return
+    hello = await _hello(ws)
+    if hello is None:
+        return
+    actor = operator_actor(found[0])
+    conn = Connection(ws, desk, hub, actor)
+    resume = _resume_map(hello)
+    convs = await chat.get_operator_conversations(desk, actor)
+    conn.push(
+        orjson.dumps(
+            {
+                "type": "welcome",
+                "role": "operator",
+                "conversations": [conversation_summary(c, for_operator=True) for c in convs],
+                "heartbeat": HEARTBEAT,
+            }
+        ).decode()
+    )
+    await conn.join(operator_topic(actor.id))
+    for department in desk.settings.desk.departments if actor.is_supervisor else actor.departments:
+        await conn.join(queue_topic(department))
+    # Conversations named in resume that are still visible (e.g. just ended) are followed too.
+    await _follow_all(conn, [c.id for c in convs], resume)
+    await conn.run()
+
+
+async def _follow_all(conn: Connection, conv_ids: list[str], resume: dict[str, int]) -> None:
+    for conv_id in conv_ids:
+        await conn.follow(conv_id, resume.get(conv_id, 0))
+    for conv_id, since in resume.items():
+        if conv_id not in conn.last_seq:
+            with contextlib.suppress(DomainError):
+                await chat.get_conversation(conn.desk, conn.actor, conv_id)
+                await conn.follow(conv_id, since)

@@ -1,0 +1,107 @@
+"""REST for the chat frame: config, a visitor session, conversations (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from madoguchi.domain.events import conversation_summary, event_frame
+from madoguchi.services import chat
+from madoguchi.services.visitors import do_create_visitor
+from madoguchi.web.deps import DeskDep, VisitorDep
+from madoguchi.web.schemas import (
+    ERRORS,
+    ConversationList,
+    ConversationOut,
+    EndIn,
+    EventList,
+    MessageAck,
+    MessageIn,
+    StartConversationIn,
+    VisitorSessionOut,
+)
+
+router = APIRouter(prefix="/api/v1/visitor", tags=["visitor"], responses=ERRORS)
+
+
+@router.get("/config")
+async def get_config(desk: DeskDep) -> dict[str, Any]:
+    """What the chat frame shows before a conversation: company, languages, topics, limits."""
+    config = desk.settings.desk
+    return {
+        "company": config.company.model_dump(),
+        "languages": config.languages.enabled,
+        "default_language": config.languages.default,
+        "departments": [{"id": key, "name": dep.name} for key, dep in config.departments.items()],
+        "topics": [topic.model_dump() for topic in config.topics],
+        "limits": {"message_max_chars": config.limits.message_max_chars},
+    }
+
+
+@router.post("/session", status_code=201)
+async def create_session(desk: DeskDep) -> VisitorSessionOut:
+    """A new visitor and the token that proves it; the chat frame keeps it."""
+    visitor_id, token = await do_create_visitor(desk)
+    return VisitorSessionOut(visitor_id=visitor_id, token=token)
+
+
+@router.post(
+    "/conversations",
+    status_code=201,
+    response_model=ConversationOut,
+    response_model_exclude_unset=True,
+)
+async def start_conversation(
+    body: StartConversationIn, desk: DeskDep, visitor: VisitorDep
+) -> dict[str, Any]:
+    """Start a conversation on a topic, with the pre-chat form and an optional first message."""
+    conv = await chat.do_start_conversation(
+        desk,
+        visitor.id,
+        topic=body.topic,
+        language=body.language,
+        consent=body.consent,
+        prechat=body.prechat,
+        context=body.context,
+        first_message=(body.message.client_id, body.message.body) if body.message else None,
+    )
+    return conversation_summary(conv, for_operator=False)
+
+
+@router.get("/conversations", response_model=ConversationList, response_model_exclude_unset=True)
+async def list_conversations(desk: DeskDep, visitor: VisitorDep) -> dict[str, Any]:
+    """The visitor's conversations, open ones first."""
+    convs = await chat.get_visitor_conversations(desk, visitor.id)
+    return {"conversations": [conversation_summary(c, for_operator=False) for c in convs]}
+
+
+@router.get("/conversations/{conversation_id}/events", response_model=EventList)
+async def list_events(
+    conversation_id: str, desk: DeskDep, visitor: VisitorDep, since: int = Query(0, ge=0)
+) -> dict[str, Any]:
+    """The conversation's events after ``since``."""
+    events = await chat.get_events(desk, visitor, conversation_id, since)
+    return {"events": [event_frame(e) for e in events]}
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=201)
+async def send_message(
+    conversation_id: str, body: MessageIn, desk: DeskDep, visitor: VisitorDep
+) -> MessageAck:
+    """Send a message (the WebSocket ``send`` frame does the same)."""
+    event, _ = await chat.do_send_message(desk, visitor, conversation_id, body.client_id, body.body)
+    return MessageAck(message_id=event.id, seq=event.seq)
+
+
+@router.post(
+    "/conversations/{conversation_id}/end",
+    response_model=ConversationOut,
+    response_model_exclude_unset=True,
+)
+async def end_conversation(
+    conversation_id: str, desk: DeskDep, visitor: VisitorDep, body: EndIn | None = None
+) -> dict[str, Any]:
+    """The visitor ends the conversation."""
+    conv = await chat.do_end(desk, visitor, conversation_id, "visitor_left")
+    return conversation_summary(conv, for_operator=False)
