@@ -1,0 +1,130 @@
+// The chat frame's screens before and after a conversation: pure builders returning elements.
+// Actions are data-action / data-form attributes handled by app.js's delegated listeners.
+import { h, localized } from '../common/dom.js';
+import { t, tNodes, lang } from '../common/i18n.js';
+
+/** The UI-language label of a topic id, from the config. */
+export function topicLabel(config, id) {
+  const topic = (config.topics || []).find((x) => x.id === id);
+  return topic ? localized(topic.label, lang(), config.default_language) : (id || '');
+}
+
+/** (1) "Send us a message": one button per topic. */
+export function topicsScreen(config) {
+  return h('section', { class: 'screen screen--topics', 'aria-labelledby': 'topics-title' },
+    h('h1', { id: 'topics-title', tabindex: '-1', text: t('topics.title') }),
+    h('p', { class: 'lead', text: t('topics.lead') }),
+    h('ul', { class: 'topics' },
+      (config.topics || []).map((topic) => h('li', {},
+        h('button', {
+          type: 'button', class: 'topic', 'data-action': 'topic', 'data-topic': topic.id,
+          text: localized(topic.label, lang(), config.default_language),
+        })))));
+}
+
+function optionalField(name, labelKey, values, hintKey = null) {
+  const id = `prechat-${name}`;
+  return h('div', { class: 'field' },
+    h('label', { for: id },
+      t(labelKey), ' ', h('span', { class: 'optional', text: t('prechat.optional') })),
+    hintKey ? h('p', { class: 'field-hint', id: `${id}-hint`, text: t(hintKey) }) : null,
+    h('input', {
+      id, name, type: 'text', autocomplete: 'off', maxlength: '200', value: values[name] || '',
+      'aria-describedby': hintKey ? `${id}-hint` : false,
+    }));
+}
+
+function policyLink(url, key) {
+  if (!url) return h('span', { text: t(key) });
+  return h('a', { href: url, target: '_blank', rel: 'noopener', text: t(key) });
+}
+
+/**
+ * (2) The pre-chat form for `topicId`, refilled from `values` (kept across language switches).
+ * @param {object} config
+ * @param {string} topicId
+ * @param {object} values
+ * @param {{error?: string, consentError?: boolean, busy?: boolean}} status
+ */
+export function prechatScreen(config, topicId, values, status = {}) {
+  const company = config.company || {};
+  const max = config.limits && config.limits.message_max_chars;
+  return h('section', { class: 'screen screen--prechat', 'aria-labelledby': 'prechat-title' },
+    h('h1', { id: 'prechat-title', tabindex: '-1', text: t('prechat.title') }),
+    h('p', { class: 'chosen' },
+      h('span', { class: 'chosen-label', text: t('prechat.topic') }), ' ',
+      h('strong', { text: topicLabel(config, topicId) }), ' ',
+      h('button', { type: 'button', class: 'link', 'data-action': 'change-topic', text: t('prechat.change_topic') })),
+    h('form', { class: 'prechat', 'data-form': 'prechat', novalidate: true, 'aria-busy': status.busy ? 'true' : 'false' },
+      h('fieldset', { class: 'customer' },
+        h('legend', { text: t('prechat.customer_legend') }),
+        h('p', { class: 'field-hint', text: t('prechat.customer_hint') }),
+        optionalField('member_id', 'prechat.member_id', values),
+        optionalField('contract_name', 'prechat.contract_name', values),
+        optionalField('contact_person', 'prechat.contact_person', values, 'prechat.contact_person_hint')),
+      h('div', { class: 'field' },
+        h('label', { for: 'prechat-message', text: t('prechat.message') }),
+        h('textarea', {
+          id: 'prechat-message', name: 'message', rows: '4', maxlength: max ? String(max) : false,
+          placeholder: t('prechat.message_placeholder'),
+        }, values.message || '')),
+      h('div', { class: `consent${status.consentError ? ' consent--error' : ''}` },
+        h('input', {
+          type: 'checkbox', id: 'prechat-consent', name: 'consent', checked: Boolean(values.consent),
+          'aria-required': 'true', 'aria-invalid': status.consentError ? 'true' : false,
+          'aria-describedby': status.consentError ? 'prechat-consent-error' : false,
+        }),
+        h('label', { for: 'prechat-consent' },
+          tNodes('prechat.consent', {
+            chat_policy: policyLink(company.chat_policy_url, 'prechat.chat_policy'),
+            privacy_policy: policyLink(company.privacy_policy_url, 'prechat.privacy_policy'),
+          }), ' ', h('span', { class: 'required', text: t('prechat.required') })),
+        status.consentError
+          ? h('p', { class: 'field-error', id: 'prechat-consent-error', text: t('error.consent_required') })
+          : null),
+      status.error ? h('p', { class: 'form-error', role: 'alert', text: status.error }) : null,
+      h('button', {
+        type: 'submit', class: 'primary', disabled: status.busy ? true : false,
+        text: status.busy ? t('prechat.starting') : t('prechat.start'),
+      })));
+}
+
+/** A screen for when the chat cannot be used (configuration unreachable …), with a retry. */
+export function errorScreen(message) {
+  return h('section', { class: 'screen screen--error', 'aria-labelledby': 'error-title' },
+    h('h1', { id: 'error-title', tabindex: '-1', text: t('chat.unavailable') }),
+    h('p', { role: 'alert', text: message }),
+    h('button', { type: 'button', class: 'primary', 'data-action': 'retry', text: t('chat.retry') }));
+}
+
+/** (4) What the visitor sees once the conversation is over. */
+export function endedPanel(reason) {
+  return h('div', { class: 'ended', id: 'chat-ended' },
+    h('p', { class: 'ended-text', text: t(`ended.${reason || 'resolved'}`) }),
+    h('button', { type: 'button', class: 'primary', id: 'chat-ended-button', 'data-action': 'new', text: t('chat.new_conversation') }));
+}
+
+/** The confirmation asked before the visitor ends the chat. */
+export function endDialog() {
+  return h('dialog', { class: 'confirm', id: 'end-dialog', 'aria-labelledby': 'end-dialog-title' },
+    h('form', { method: 'dialog', 'data-form': 'end' },
+      h('h2', { id: 'end-dialog-title', text: t('chat.end_confirm_title') }),
+      h('p', { text: t('chat.end_confirm_text') }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', value: 'cancel', class: 'secondary', 'data-action': 'end-cancel', text: t('chat.cancel') }),
+        h('button', { type: 'submit', value: 'end', class: 'danger', 'data-action': 'end-confirm', text: t('chat.end') }))));
+}
+
+/** The page URL and browser facts sent with a new conversation (SPEC A4). */
+export function collectContext() {
+  const page = new URLSearchParams(location.search).get('page');
+  let timeZone = null;
+  try { timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (_) { /* old engine */ }
+  return {
+    page_url: page || null,
+    user_agent: navigator.userAgent,
+    language: navigator.language || null,
+    time_zone: timeZone,
+    screen: `${screen.width}x${screen.height}`,
+  };
+}

@@ -1,0 +1,153 @@
+// Message bodies and conversation events as DOM. Bodies are text: they reach the page only through
+// text nodes (never parsed as HTML) with their whitespace kept; code is shown in <pre><code>.
+import { h } from './dom.js';
+import { t, formatTime, formatDateTime } from './i18n.js';
+
+const FENCE = /```[^\n`]*\n?([\s\S]*?)```/g;
+
+// Lines that mark pasted code, logs or error output.
+const CODE_LINE = [
+  /^Traceback \(most recent call last\)/,
+  /^\s*File ".+", line \d+/,
+  /^\s*[\w.$]*(Error|Exception)\b.*:/,
+  /^\s*(Fatal error|Parse error|Warning|Notice|Deprecated):/, // PHP
+  /^\s+at\s+\S/, // stack frames
+  /^\s*\$ \S/, // shell prompt
+  /^\s*#!\//,
+  /^\s*<\?php/,
+  /^\s*[{}[\]()][,;]?\s*$/, // a lone brace or bracket
+  /^\s*(def|class|function|import|from|const|let|var|if|for|while|return|SELECT|INSERT|UPDATE)\b.*[:;{(]\s*$/,
+];
+
+/**
+ * Whether a message without fences looks like pasted code or error output: several lines with
+ * indentation, or a line such as `Traceback …`, `Error: …`, `  at …`, `$ …`, `{`.
+ * @param {string} text
+ */
+export function looksLikeCode(text) {
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  if (lines.length < 2) return false;
+  const indented = lines.filter((line) => /^( {2,}|\t)\S/.test(line)).length;
+  if (indented >= 2) return true;
+  return lines.some((line) => CODE_LINE.some((re) => re.test(line)));
+}
+
+function codeBlock(code) {
+  return h('div', { class: 'code' },
+    h('pre', {}, h('code', { text: code })),
+    h('button', {
+      type: 'button', class: 'copy', 'data-action': 'copy', 'aria-label': t('message.copy_label'),
+      text: t('message.copy'),
+    }));
+}
+
+function textBlock(text) {
+  return h('div', { class: 'text', text });
+}
+
+/**
+ * Render a message body: text with whitespace kept, fenced blocks and code-like messages as code.
+ * @param {string} body
+ * @returns {HTMLElement}
+ */
+export function renderBody(body) {
+  const text = String(body ?? '');
+  const root = h('div', { class: 'body' });
+  let last = 0;
+  let fenced = false;
+  for (const m of text.matchAll(FENCE)) {
+    fenced = true;
+    const before = text.slice(last, m.index).replace(/^\n+|\s+$/g, '');
+    if (before) root.append(textBlock(before));
+    root.append(codeBlock(m[1].replace(/\n$/, '')));
+    last = m.index + m[0].length;
+  }
+  if (fenced) {
+    const after = text.slice(last).replace(/^\s*\n|\s+$/g, '');
+    if (after) root.append(textBlock(after));
+  } else if (looksLikeCode(text)) {
+    root.append(codeBlock(text.replace(/\n+$/, '')));
+  } else {
+    root.append(textBlock(text));
+  }
+  return root;
+}
+
+function timeElement(iso) {
+  return h('time', { datetime: iso || '', title: iso ? formatDateTime(iso) : false, text: formatTime(iso) });
+}
+
+/**
+ * Render a stored event as a list item.
+ * @param {object} event a protocol `event`
+ * @param {{viewer: 'visitor'|'operator', topicLabel?: (id: string) => string}} options
+ * @returns {HTMLLIElement|null}
+ */
+export function renderEvent(event, { viewer, topicLabel = (id) => id }) {
+  const data = event.data || {};
+  if (event.kind === 'message') {
+    const role = event.author && event.author.role;
+    const mine = role === viewer;
+    const who = role === 'operator'
+      ? (event.author.name || t('message.operator'))
+      : t('message.visitor');
+    return h('li', {
+      class: `msg ${mine ? 'msg--mine' : 'msg--theirs'} msg--${role}`,
+      dataset: { seq: String(event.seq), clientId: event.client_id || '' },
+    },
+    h('div', { class: 'meta' },
+      h('span', { class: mine ? 'who visually-hidden' : 'who', text: mine ? t('message.you') : who }),
+      ' ', timeElement(event.at)),
+    renderBody(event.body));
+  }
+  let text = null;
+  if (event.kind === 'created') {
+    text = t('event.created', { topic: topicLabel(data.topic) });
+  } else if (event.kind === 'assigned') {
+    text = t('event.assigned', { name: (data.operator && data.operator.name) || t('message.operator') });
+  } else if (event.kind === 'ended') {
+    const reason = data.reason || 'resolved';
+    text = viewer === 'visitor'
+      ? t(`ended.${reason}`)
+      : t('event.ended', { reason: t(`reason.${reason}`) });
+  } else {
+    return null; // a kind this client does not know yet
+  }
+  return h('li', { class: `system system--${event.kind}`, dataset: { seq: String(event.seq) } },
+    h('span', { class: 'system-text', text }), ' ', timeElement(event.at));
+}
+
+/**
+ * Render a message that is sent but not acknowledged yet (or refused).
+ * @param {{client_id: string, body: string, at: number}} entry
+ * @param {string|null} error localized reason when the server refused it
+ */
+export function renderPending(entry, error = null) {
+  return h('li', {
+    class: `msg msg--mine msg--pending${error ? ' msg--failed' : ''}`,
+    dataset: { clientId: entry.client_id },
+  },
+  h('div', { class: 'meta' }, h('span', { class: 'status', text: error || t('message.sending') })),
+  renderBody(entry.body));
+}
+
+/**
+ * Handle clicks on every copy button inside `root` (one delegated listener).
+ * @param {HTMLElement} root
+ */
+export function installCopyHandler(root) {
+  root.addEventListener('click', async (event) => {
+    const button = event.target.closest('[data-action="copy"]');
+    if (!button || !root.contains(button)) return;
+    const code = button.closest('.code').querySelector('code').textContent;
+    let ok = true;
+    try {
+      await navigator.clipboard.writeText(code);
+    } catch (_) {
+      ok = false;
+    }
+    button.textContent = ok ? t('message.copied') : t('message.copy_failed');
+    clearTimeout(button._reset);
+    button._reset = setTimeout(() => { button.textContent = t('message.copy'); }, 2000);
+  });
+}
