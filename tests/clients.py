@@ -42,6 +42,17 @@ class Socket:
         """The next ``event`` of this kind."""
         return await self.expect("event", kind=kind, **match)
 
+    async def closed(self, most: int = 20) -> int:
+        """Read until the server closes the socket; return its close code."""
+        for _ in range(most):
+            try:
+                await self.recv()
+            except websockets.ConnectionClosed as exc:
+                if exc.rcvd is None:
+                    raise AssertionError("closed without a close frame") from exc
+                return exc.rcvd.code
+        raise AssertionError(f"still open after {most} frames")
+
     async def close(self) -> None:
         await self.ws.close()
 

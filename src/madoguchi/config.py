@@ -76,6 +76,14 @@ class Operators(_Model):
     default_capacity: int = Field(3, ge=1, le=100)
 
 
+class Auth(_Model):
+    # Argon2id cost. The defaults are argon2-cffi's (RFC 9106's low-memory choice); lower
+    # them only for tests or very small machines, raise them when logins can afford it.
+    argon2_time_cost: int = Field(3, ge=1, le=20)
+    argon2_memory_kib: int = Field(65536, ge=1024, le=4_194_304)
+    argon2_parallelism: int = Field(4, ge=1, le=64)
+
+
 class Widget(_Model):
     # Origins allowed to embed the chat frame (CSP frame-ancestors); "*" allows any page.
     allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
@@ -90,6 +98,7 @@ class DeskConfig(_Model):
     topics: list[Topic] = Field(min_length=1)
     limits: Limits = Field(default_factory=Limits)
     operators: Operators = Field(default_factory=Operators)
+    auth: Auth = Field(default_factory=Auth)
     widget: Widget = Field(default_factory=Widget)
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,10 +21,18 @@ SESSION_LIFETIME = timedelta(days=7)
 ROLES = ("operator", "supervisor", "admin")
 PRESENCES = ("online", "away", "offline")
 
-_hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so a wrong e-mail takes as long as a wrong
-# password and the answer says nothing about which accounts exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+@cache
+def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    # Verified against when the e-mail is unknown, so a wrong e-mail takes as long as a wrong
+    # password and the answer says nothing about which accounts exist.
+    return hasher, hasher.hash(secrets.token_urlsafe(16))
+
+
+def _hasher(desk: Desk) -> tuple[PasswordHasher, str]:
+    cost = desk.settings.desk.auth
+    return _hasher_for(cost.argon2_time_cost, cost.argon2_memory_kib, cost.argon2_parallelism)
 
 
 def _token_hash(token: str) -> str:
@@ -69,7 +78,7 @@ async def do_create_operator(
                 unit.conn,
                 email=email,
                 name=name.strip(),
-                password_hash=_hasher.hash(password),
+                password_hash=_hasher(desk)[0].hash(password),
                 role=role,
                 languages=languages,
                 departments=departments,
@@ -84,9 +93,10 @@ async def do_login(desk: Desk, email: str, password: str) -> tuple[Operator, str
     """Check a password and open a session: (operator, session token, CSRF token)."""
     async with desk.db.read() as conn:
         found = await repo.get_login(conn, email)
-    hashed = found[1] if found else _DUMMY_HASH
+    hasher, dummy = _hasher(desk)
+    hashed = found[1] if found else dummy
     try:
-        _hasher.verify(hashed, password)
+        hasher.verify(hashed, password)
         ok = found is not None
     except (VerificationError, InvalidHashError):
         ok = False
@@ -97,8 +107,8 @@ async def do_login(desk: Desk, email: str, password: str) -> tuple[Operator, str
     csrf = secrets.token_urlsafe(24)
     now = desk.clock()
     async with desk.unit() as unit:
-        if _hasher.check_needs_rehash(hashed):
-            await repo.set_password_hash(unit.conn, operator.id, _hasher.hash(password))
+        if hasher.check_needs_rehash(hashed):
+            await repo.set_password_hash(unit.conn, operator.id, hasher.hash(password))
         await repo.insert_session(
             unit.conn,
             token_hash=_token_hash(token),
