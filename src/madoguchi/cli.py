@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from madoguchi.config import ConfigError, Settings, load_settings
 from madoguchi.domain.errors import DomainError
@@ -136,11 +137,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if "MADOGUCHI_PUBLIC_URL" not in os.environ:
+        # Without a public URL the node is where it listens (0.0.0.0 is not a place to go).
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        settings = replace(settings, public_url=f"http://{host}:{args.port}")
     if not args.no_migrate:
         asyncio.run(_migrate(settings))
     admin = asyncio.run(_first_admin(settings))
-    base = f"http://{args.host}:{args.port}"
-    print(f"madoguchi: console   {base}/console")
+    print(f"madoguchi: console   {settings.public_url}/console")
     print(f"madoguchi: demo page {settings.public_url.replace('127.0.0.1', 'localhost')}/demo")
     if admin:
         print(f"madoguchi: first admin created: {admin[0]} / {admin[1]}  (shown once; keep it)")
@@ -155,6 +159,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # Worker processes build their own app from the environment.
         if settings.config_path is not None:
             os.environ["MADOGUCHI_CONFIG"] = str(settings.config_path.resolve())
+        os.environ["MADOGUCHI_PUBLIC_URL"] = settings.public_url
         uvicorn.run("madoguchi.web.app:app_from_env", factory=True, workers=args.workers, **options)
     else:
         uvicorn.run(create_app(settings), **options)
