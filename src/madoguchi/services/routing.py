@@ -67,22 +67,27 @@ async def do_route_to_operator(desk: Desk, operator_id: str) -> int:
     """Hand an operator the longest-waiting chats they can take, until their capacity is full.
 
     Called when an operator comes online or frees a slot. Returns how many they got.
+    Locks are taken in the order ``do_route`` takes them — the conversation, then the
+    operator — so that the two cannot deadlock on PostgreSQL.
     """
+    lock = not desk.db.is_sqlite
     given = 0
     while True:
-        async with desk.unit() as unit:
-            candidates = await op_repo.get_candidates(
-                unit.conn, lock=not desk.db.is_sqlite, operator_id=operator_id
-            )
-            if not candidates:
+        async with desk.db.read() as conn:
+            found = await op_repo.get_candidates(conn, lock=False, operator_id=operator_id)
+            if not found:
                 return given
-            me = candidates[0]
-            departments = [d for d in me.departments if _is_automatic(desk, d)]
-            waiting = await conv_repo.list_waiting(unit.conn, departments, limit=50)
-            conv = next((c for c in waiting if can_take(me, c.department, c.language)), None)
-            if conv is None:
+            departments = [d for d in found[0].departments if _is_automatic(desk, d)]
+            waiting = await conv_repo.list_waiting(conn, departments, limit=50)
+        conv = next((c for c in waiting if can_take(found[0], c.department, c.language)), None)
+        if conv is None:
+            return given
+        async with desk.unit() as unit:
+            locked = await conv_repo.get_conversation(unit.conn, conv.id, lock=lock)
+            me = await op_repo.get_candidates(unit.conn, lock=lock, operator_id=operator_id)
+            if not me or not can_take(me[0], conv.department, conv.language):
                 return given
             operator = await op_repo.get_operator(unit.conn, operator_id)
             assert operator is not None
-            if await assign_conversation(unit, conv, operator):
-                given += 1
+            if locked is not None and locked.status is Status.WAITING:
+                given += await assign_conversation(unit, locked, operator)
