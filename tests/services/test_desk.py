@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from conftest import DatabaseFactory, make_settings
 from madoguchi.bus import MemoryBus
+from madoguchi.services.auth import do_login, ensure_first_admin
 from madoguchi.services.desk import Desk
 from madoguchi.store import conversations as repo
 from madoguchi.store.database import Database
@@ -37,5 +40,21 @@ async def test_publish_waits_for_the_commit_and_a_rollback_publishes_nothing(
         assert heard == [("t", b'{"n":1}')]
         async with desk.db.read() as conn:
             assert await repo.visitor_exists(conn, visitor_id)
+    finally:
+        await desk.db.close()
+
+
+async def test_the_first_admin_is_made_once(databases: DatabaseFactory) -> None:
+    url = databases.new("sqlite")
+    settings = replace(
+        make_settings(url, "memory://", "http://x"), admin_password="chosen-password"
+    )
+    desk = Desk(settings=settings, db=Database(url), bus=MemoryBus())
+    try:
+        assert await ensure_first_admin(desk) == ("admin@example.com", "chosen-password")
+        assert await ensure_first_admin(desk) is None
+        operator, _, _ = await do_login(desk, "admin@example.com", "chosen-password")
+        assert operator.role == "admin"
+        assert set(operator.departments) == {"support", "sales"}
     finally:
         await desk.db.close()
