@@ -47,7 +47,11 @@ def test_the_shipped_files_are_valid() -> None:
             ('routing = "x"', "[departments.support]\nrouting"),
             "departments.support.routing (line 7)",
         ),
-        (('department = "support"', 'department = "billing"'), "department 'billing'"),
+        (
+            ('department = "support"', 'department = "billing"'),
+            "topics.0.department (line 11): department 'billing' is not under [departments]",
+        ),
+        (("[departments.support]", "[department.support]"), "department (line 6)"),
         (('enabled = ["en", "ja"]', 'enabled = ["en", "tlh"]'), "language 'tlh'"),
         (('default = "en"', 'default = "da"'), "default language 'da' is not in enabled"),
         (('id = "technical"', 'id = "Not An Id!"'), "topics.0.id (line 10)"),

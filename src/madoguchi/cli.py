@@ -137,7 +137,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if "MADOGUCHI_PUBLIC_URL" not in os.environ:
+    if not os.environ.get("MADOGUCHI_PUBLIC_URL"):
         # Without a public URL the node is where it listens (0.0.0.0 is not a place to go).
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
         settings = replace(settings, public_url=f"http://{host}:{args.port}")

@@ -101,26 +101,6 @@ class DeskConfig(_Model):
     auth: Auth = Field(default_factory=Auth)
     widget: Widget = Field(default_factory=Widget)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> DeskConfig:
-        seen: set[str] = set()
-        for topic in self.topics:
-            if topic.department not in self.departments:
-                raise ValueError(
-                    f"topic {topic.id!r} names department {topic.department!r}, "
-                    f"which is not under [departments]"
-                )
-            if topic.id in seen:
-                raise ValueError(f"topic {topic.id!r} is listed twice")
-            seen.add(topic.id)
-        for dep_id, dep in self.departments.items():
-            for code in dep.languages or []:
-                if code not in self.languages.enabled:
-                    raise ValueError(
-                        f"department {dep_id!r} serves {code!r}, which is not in languages.enabled"
-                    )
-        return self
-
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, if configured."""
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -142,17 +122,48 @@ def parse_desk_config(text: str, *, source: str = "madoguchi.toml") -> DeskConfi
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
     try:
-        return DeskConfig.model_validate(data)
+        config = DeskConfig.model_validate(data)
     except ValidationError as exc:
-        lines = _key_lines(text)
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            key = ".".join(str(part) for part in loc) or "(top level)"
-            where = _line_of(lines, loc)
-            at = f" (line {where})" if where else ""
-            problems.append(f"  {key}{at}: {err['msg']}")
-        raise ConfigError(f"{source}: invalid configuration:\n" + "\n".join(problems)) from None
+        problems = [(tuple(err["loc"]), err["msg"]) for err in exc.errors()]
+    else:
+        problems = _cross_check(config)
+        if not problems:
+            return config
+    lines = _key_lines(text)
+    report = []
+    for loc, message in problems:
+        key = ".".join(str(part) for part in loc) or "(top level)"
+        where = _line_of(lines, loc)
+        at = f" (line {where})" if where else ""
+        report.append(f"  {key}{at}: {message}")
+    raise ConfigError(f"{source}: invalid configuration:\n" + "\n".join(report))
+
+
+def _cross_check(config: DeskConfig) -> list[tuple[tuple[str | int, ...], str]]:
+    """The rules that tie one part of the file to another, each with the key it is about."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    seen: set[str] = set()
+    for index, topic in enumerate(config.topics):
+        if topic.department not in config.departments:
+            problems.append(
+                (
+                    ("topics", index, "department"),
+                    f"department {topic.department!r} is not under [departments]",
+                )
+            )
+        if topic.id in seen:
+            problems.append((("topics", index, "id"), f"topic {topic.id!r} is listed twice"))
+        seen.add(topic.id)
+    for dep_id, dep in config.departments.items():
+        for code in dep.languages or []:
+            if code not in config.languages.enabled:
+                problems.append(
+                    (
+                        ("departments", dep_id, "languages"),
+                        f"{code!r} is not in languages.enabled",
+                    )
+                )
+    return problems
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -174,6 +185,8 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
                 table = (*names, index)
             else:
                 table = names
+            for end in range(1, len(names) + 1):  # a misspelt [a.b] is reported at its line
+                found.setdefault(names[:end], number)
             found.setdefault(table, number)
             continue
         key = _KEY.match(line)
@@ -227,14 +240,14 @@ def load_settings(
     database_url = (
         env.get("MADOGUCHI_DATABASE_URL") or f"sqlite+aiosqlite:///{var / 'madoguchi.db'}"
     )
-    bus_url = env.get("MADOGUCHI_BUS_URL", "memory://")
+    bus_url = env.get("MADOGUCHI_BUS_URL") or "memory://"
     if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError(
             "MADOGUCHI_DATABASE_URL: must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
         )
     if not bus_url.startswith(("memory://", "redis://", "rediss://")):
         raise ConfigError("MADOGUCHI_BUS_URL: must be memory:// or redis://host:port/db")
-    public_url = env.get("MADOGUCHI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    public_url = (env.get("MADOGUCHI_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
     return Settings(
         desk=desk,
         database_url=database_url,

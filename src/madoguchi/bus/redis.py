@@ -34,7 +34,9 @@ class RedisBus(Bus):
     def __init__(self, url: str) -> None:
         super().__init__()
         self._url, self._prefix = split_prefix(url)
-        self._redis: aioredis.Redis = aioredis.from_url(self._url)
+        # A bounded connect, so /readyz answers "not ready" instead of hanging; the URL's own
+        # socket_connect_timeout wins when given.
+        self._redis: aioredis.Redis = aioredis.from_url(self._url, socket_connect_timeout=5)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
 
