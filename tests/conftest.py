@@ -25,6 +25,7 @@ from madoguchi.config import Settings, parse_desk_config
 from madoguchi.services.auth import do_create_operator
 from madoguchi.store.database import Database
 from madoguchi.store.migrate import upgrade
+from madoguchi.store.tables import metadata
 from madoguchi.web.app import create_app
 
 T = TypeVar("T")
@@ -99,7 +100,11 @@ def pg_template(worker_id_safe: str) -> Iterator[str]:
 
 
 class DatabaseFactory:
-    """Fresh databases per test on either backend."""
+    """Empty databases per test on either backend.
+
+    PostgreSQL databases are reused: a test's database is emptied (TRUNCATE, milliseconds)
+    and handed to the next test, because creating one takes 0.08 s and dropping one 0.3 s.
+    """
 
     def __init__(self, tmp: Path, sqlite_template: Path, pg_template: str | None, tag: str) -> None:
         self.tmp, self.sqlite_template, self.pg_template, self.tag = (
@@ -109,6 +114,7 @@ class DatabaseFactory:
             tag,
         )
         self.pg_made: list[str] = []
+        self.pg_free: list[str] = []
 
     def new(self, backend: str) -> str:
         if backend == "sqlite":
@@ -116,10 +122,29 @@ class DatabaseFactory:
             shutil.copy(self.sqlite_template, path)
             return f"sqlite+aiosqlite:///{path}"
         assert self.pg_template is not None
+        if self.pg_free:
+            return pg_url(self.pg_free.pop())
         name = f"mdg_{self.tag}_{uuid.uuid4().hex[:8]}"
         _run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.pg_template}"'))
         self.pg_made.append(name)
         return pg_url(name)
+
+    def release(self, url: str) -> None:
+        """Empty a PostgreSQL database for the next test (SQLite files are just left)."""
+        if not url.startswith("postgresql"):
+            return
+        name = url.rsplit("/", 1)[1]
+        tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+
+        async def empty() -> None:
+            conn = await asyncpg.connect(url.replace("+asyncpg", "", 1))
+            try:
+                await conn.execute(f"TRUNCATE {tables} CASCADE")
+            finally:
+                await conn.close()
+
+        _run(empty())
+        self.pg_free.append(name)
 
     def drop_all(self) -> None:
         for name in self.pg_made:
@@ -258,6 +283,7 @@ def server(backend: str, databases: DatabaseFactory) -> Iterator[LiveServer]:
     live = LiveServer(databases.new(backend)).start()
     yield live
     live.stop()
+    databases.release(live.database_url)
 
 
 @pytest.fixture
