@@ -16,11 +16,10 @@ from madoguchi.domain.conversation import (
     check_message_body,
 )
 from madoguchi.domain.errors import DomainError, not_found
-from madoguchi.domain.events import event_frame
 from madoguchi.domain.records import Actor, Conversation, Event
 from madoguchi.services import routing
 from madoguchi.services.desk import Desk, conversation_topic, queue_topic
-from madoguchi.services.timeline import append_event
+from madoguchi.services.timeline import append_event, record_event
 from madoguchi.store import conversations as repo
 from madoguchi.store import operators as op_repo
 
@@ -131,20 +130,16 @@ async def do_start_conversation(
         if message is not None:
             claim = await repo.next_seq(unit.conn, conv_id)
             assert claim is not None
-            event = await repo.insert_event(
-                unit.conn,
-                conversation_id=conv_id,
-                seq=claim.seq,
-                kind=EventKind.MESSAGE.value,
-                author_role=Role.VISITOR,
+            await record_event(
+                unit,
+                conv_id,
+                claim.seq,
+                EventKind.MESSAGE,
+                role=Role.VISITOR,
                 author_id=visitor_id,
-                author_name=None,
                 client_id=message[0],
                 body=message[1],
-                now=desk.clock(),
             )
-            assert event is not None
-            unit.publish(conversation_topic(conv_id), event_frame(event))
         unit.publish(
             queue_topic(chosen.department),
             {"type": "queue_changed", "department": chosen.department},
@@ -175,21 +170,19 @@ async def do_send_message(
                 raise DomainError("forbidden", "Only the assigned operator may write here.", 403)
             if claim.status is Status.ENDED:
                 raise _Duplicate  # perhaps the retry of a message sent before the end
-            event = await repo.insert_event(
-                unit.conn,
-                conversation_id=conversation_id,
-                seq=claim.seq,
-                kind=EventKind.MESSAGE.value,
-                author_role=actor.role,
+            event = await record_event(
+                unit,
+                conversation_id,
+                claim.seq,
+                EventKind.MESSAGE,
+                role=actor.role,
                 author_id=actor.id,
                 author_name=actor.name if actor.role is Role.OPERATOR else None,
                 client_id=client_id,
                 body=body,
-                now=desk.clock(),
             )
             if event is None:
                 raise _Duplicate
-            unit.publish(conversation_topic(conversation_id), event_frame(event))
             return event, True
     except _Duplicate:
         pass
