@@ -14,6 +14,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,7 +40,16 @@ PASSWORD = "correct horse battery"
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    """Run set-up code to completion, even where Playwright's loop already runs this thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: once Playwright's sync API has started in a worker, its event loop
+    stays running in that thread and asyncio tests can no longer run there. xdist hands each
+    worker its items in collection order, so every worker finishes its asyncio tests first."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
 
 
 def pg_url(database: str) -> str:

@@ -33,7 +33,7 @@
     '.b.o{top:6px;right:6px;bottom:auto;width:44px;height:44px;background:transparent;box-shadow:none}}';
   var host = document.createElement('div');
   host.setAttribute('data-madoguchi', '');
-  var root = host.attachShadow ? host.attachShadow({ mode: 'closed' }) : host;
+  var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
   if (root.adoptedStyleSheets && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
     var sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS); // not an inline <style>, so a strict style-src on the host is fine
@@ -47,9 +47,9 @@
   button.type = 'button';
   button.className = 'b';
   button.setAttribute('aria-expanded', 'false');
-  button.setAttribute('aria-haspopup', 'dialog');
   root.appendChild(button);
   var frame = null;
+  var loaded = false;
   var isOpen = false;
   var phone = window.matchMedia ? window.matchMedia('(max-width: 479px)') : null;
 
@@ -87,7 +87,7 @@
   }
 
   function post(message) {
-    if (frame && frame.contentWindow) frame.contentWindow.postMessage(message, origin);
+    if (loaded) frame.contentWindow.postMessage(message, origin);
   }
 
   function tellFrame() {
@@ -103,7 +103,10 @@
       frame.setAttribute('allow', 'clipboard-write');
       frame.src = origin + '/chat?page=' + encodeURIComponent(location.href) +
         (dataLang ? '&lang=' + encodeURIComponent(dataLang) : '');
-      frame.onload = function () { if (isOpen) { frame.focus(); tellFrame(); } };
+      frame.onload = function () {
+        loaded = true;
+        if (isOpen) { frame.focus(); tellFrame(); }
+      };
       root.insertBefore(frame, button);
       button.setAttribute('aria-controls', frame.id);
     }

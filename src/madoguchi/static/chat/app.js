@@ -1,5 +1,5 @@
 // The chat frame (the visitor's side). Screens: topics -> pre-chat form -> conversation -> ended.
-// The visitor token lives in this frame's localStorage only; the host page never sees it.
+// The visitor token lives in this frame's own storage only (store.js); the host page never sees it.
 import { h, replace, newId } from '../common/dom.js';
 import * as i18n from '../common/i18n.js';
 import { t, errorText } from '../common/i18n.js';
@@ -7,6 +7,7 @@ import { request, socketUrl, ApiError } from '../common/api.js';
 import { ChatSocket } from '../common/socket.js';
 import { Thread, composer, installComposer } from '../common/thread.js';
 import { installCopyHandler } from '../common/render.js';
+import * as store from '../common/store.js';
 import {
   topicsScreen, prechatScreen, errorScreen, endedPanel, endDialog, topicLabel, collectContext,
 } from './screens.js';
@@ -38,12 +39,8 @@ let focusNext = null; // what to focus after the next render
 
 // --- storage ------------------------------------------------------------------------------
 
-function storage(fn) {
-  try { return fn(localStorage); } catch (_) { return null; }
-}
-
 function loadSession() {
-  const raw = storage((s) => s.getItem(SESSION_KEY));
+  const raw = store.get(SESSION_KEY);
   try {
     const session = JSON.parse(raw);
     return session && session.token ? session : null;
@@ -54,7 +51,8 @@ function loadSession() {
 
 function saveSession(session) {
   state.session = session;
-  storage((s) => (session ? s.setItem(SESSION_KEY, JSON.stringify(session)) : s.removeItem(SESSION_KEY)));
+  if (session) store.set(SESSION_KEY, JSON.stringify(session));
+  else store.remove(SESSION_KEY);
 }
 
 function api(method, path, body) {
@@ -166,7 +164,7 @@ async function boot() {
   try {
     const { conversations } = await api('GET', '/api/v1/visitor/conversations');
     const open = conversations.find((c) => c.status !== 'ended');
-    const currentId = storage((s) => s.getItem(CURRENT_KEY));
+    const currentId = store.get(CURRENT_KEY);
     const last = open || conversations.find((c) => c.id === currentId);
     if (last) {
       openConversation(last);
@@ -239,7 +237,7 @@ async function startConversation() {
 function openConversation(summary) {
   state.conversation = summary;
   state.notice = null;
-  storage((s) => s.setItem(CURRENT_KEY, summary.id));
+  store.set(CURRENT_KEY, summary.id);
   thread = new Thread({ viewer: 'visitor', topicLabel: (id) => topicLabel(state.config, id), id: 'chat' });
   ensureSocket();
   thread.setPending(socket.pending(summary.id));
@@ -366,7 +364,7 @@ async function endConversation() {
 }
 
 function newConversation() {
-  storage((s) => s.removeItem(CURRENT_KEY));
+  store.remove(CURRENT_KEY);
   state.conversation = null;
   thread = null;
   state.topic = null;
@@ -441,6 +439,7 @@ function installHandlers() {
     },
   });
   installCopyHandler(root);
+  i18n.installLanguageSwitcher(root);
 
   // The launcher (widget.js, on the host page) tells us when we are full-screen or just opened;
   // nothing in these messages is trusted beyond a class toggle and a focus move.

@@ -1,6 +1,7 @@
 // Translation catalogs and the language choice. Adding a UI language means adding
 // /locales/<code>.json and one entry in LANGUAGES; nothing else names the languages.
 import { h } from './dom.js';
+import * as store from './store.js';
 
 /** The UI languages, each with its own name (shown as is in every language's switcher). */
 export const LANGUAGES = [
@@ -13,10 +14,6 @@ const catalogs = new Map();
 const listeners = new Set();
 let current = null;
 let supported = LANGUAGES.map((l) => l.code);
-
-function safeStorage(fn) {
-  try { return fn(localStorage); } catch (_) { return null; } // storage blocked (third-party frame)
-}
 
 function match(tag) {
   if (!tag) return null;
@@ -34,7 +31,7 @@ function match(tag) {
 export function chooseLanguage(fallback) {
   const fromQuery = match(new URLSearchParams(location.search).get('lang'));
   if (fromQuery) return fromQuery;
-  const remembered = match(safeStorage((s) => s.getItem(STORAGE_KEY)));
+  const remembered = match(store.get(STORAGE_KEY));
   if (remembered) return remembered;
   const browser = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
   for (const tag of browser) {
@@ -139,7 +136,7 @@ export async function setLanguage(code) {
   await load(chosen);
   current = chosen;
   document.documentElement.lang = current;
-  safeStorage((s) => s.setItem(STORAGE_KEY, chosen));
+  store.set(STORAGE_KEY, chosen, 365);
   const url = new URL(location.href);
   if (url.searchParams.has('lang')) {
     // ?lang= wins over the remembered choice, so keep it in step or a reload would undo the switch.
@@ -156,16 +153,23 @@ export function onChange(fn) {
 }
 
 /**
- * A labelled <select> of the UI languages that switches on change.
+ * A labelled <select> of the UI languages; installLanguageSwitcher makes it switch.
  * @param {string} id element id of the select
  */
 export function languageSwitcher(id) {
   const select = h('select', { id, class: 'lang-switch', 'data-action': 'language' },
     languages().map((l) => h('option', { value: l.code, lang: l.code, text: l.name })));
   select.value = current;
-  select.addEventListener('change', () => { setLanguage(select.value); });
   return h('span', { class: 'lang-switch-wrap' },
     h('label', { for: id, class: 'visually-hidden', text: t('lang.label') }), select);
+}
+
+/** Switch the language when any switcher under `root` changes (one delegated listener). */
+export function installLanguageSwitcher(root) {
+  root.addEventListener('change', (event) => {
+    const select = event.target.closest('[data-action="language"]');
+    if (select) setLanguage(select.value);
+  });
 }
 
 const timeFormats = new Map();

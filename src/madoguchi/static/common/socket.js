@@ -4,6 +4,7 @@
 // Apps listen for: status, welcome, event, ack, typing, assigned, queue_changed, error,
 // unauthorized, outbox (the pending sends changed).
 import { newId } from './dom.js';
+import * as store from './store.js';
 
 const PONG_TIMEOUT_MS = 10_000;
 const BACKOFF_FIRST_MS = 500;
@@ -16,7 +17,7 @@ export class ChatSocket extends EventTarget {
   /**
    * @param {{url: string, hello?: () => object, outboxKey?: string|null}} options
    *   `hello` adds fields to the hello frame (the visitor's token); `outboxKey` keeps the outbox
-   *   in localStorage so that a message sent right before a reload is sent again after it.
+   *   in storage (store.js) so that a message sent right before a reload is sent again after it.
    */
   constructor({ url, hello = () => ({}), outboxKey = null }) {
     super();
@@ -30,6 +31,7 @@ export class ChatSocket extends EventTarget {
     this.seqs = new Map(); // conversation id -> last seq applied
     this.resumeAsked = new Map(); // conversation id -> {since, at}
     this.typingSent = new Map(); // conversation id -> {at, on}
+    this.typingWanted = new Map(); // conversation id -> when `true` was asked while closed
     this.outbox = new Map(); // client_id -> {conversation_id, client_id, body, at}
     this.timers = { ping: 0, pong: 0, retry: 0 };
     this.loadOutbox();
@@ -137,7 +139,13 @@ export class ChatSocket extends EventTarget {
     } else if (!sent.on) {
       return;
     }
-    if (!this.open) return;
+    if (!this.open) {
+      // Typing before the socket is (re)opened: say it as soon as it is.
+      if (on) this.typingWanted.set(conversationId, now);
+      else this.typingWanted.delete(conversationId);
+      return;
+    }
+    this.typingWanted.delete(conversationId);
     this.typingSent.set(conversationId, { at: on ? now : 0, on });
     this.sendFrame({ type: 'typing', conversation_id: conversationId, typing: on });
   }
@@ -188,6 +196,8 @@ export class ChatSocket extends EventTarget {
         this.setState('open');
         this.emit('welcome', frame);
         this.flushOutbox();
+        for (const [id, at] of this.typingWanted) if (Date.now() - at < TYPING_EVERY_MS) this.typing(id, true);
+        this.typingWanted.clear();
         this.schedulePing();
         break;
       case 'event':
@@ -309,7 +319,7 @@ export class ChatSocket extends EventTarget {
   loadOutbox() {
     if (!this.outboxKey) return;
     try {
-      const saved = JSON.parse(localStorage.getItem(this.outboxKey) || '[]');
+      const saved = JSON.parse(store.get(this.outboxKey) || '[]');
       for (const e of saved) {
         if (e && e.client_id && e.conversation_id && Date.now() - (e.at || 0) < OUTBOX_MAX_AGE_MS) {
           this.outbox.set(e.client_id, e);
@@ -320,10 +330,8 @@ export class ChatSocket extends EventTarget {
 
   saveOutbox() {
     if (!this.outboxKey) return;
-    try {
-      if (this.outbox.size) localStorage.setItem(this.outboxKey, JSON.stringify([...this.outbox.values()]));
-      else localStorage.removeItem(this.outboxKey);
-    } catch (_) { /* blocked storage: the outbox lives in memory only */ }
+    if (this.outbox.size) store.set(this.outboxKey, JSON.stringify([...this.outbox.values()]), 1);
+    else store.remove(this.outboxKey);
   }
 }
 

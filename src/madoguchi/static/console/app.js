@@ -1,16 +1,14 @@
 // The operator console: log in, presence, the waiting queue, and one pane per chat.
-import { h, replace } from '../common/dom.js';
+import { h, replace, localized } from '../common/dom.js';
 import * as i18n from '../common/i18n.js';
 import { t, errorText } from '../common/i18n.js';
 import { request, socketUrl, ApiError } from '../common/api.js';
 import { ChatSocket } from '../common/socket.js';
 import { installComposer } from '../common/thread.js';
 import { installCopyHandler } from '../common/render.js';
-import { localized } from '../common/dom.js';
-import { ChatPane, chatTitle, languageName } from './pane.js';
-import { queueItem, refreshWaited } from './queue.js';
-
-const PRESENCES = ['online', 'away', 'offline'];
+import { ChatPane } from './pane.js';
+import { queueChildren, refreshWaited } from './queue.js';
+import { loginView, headerChildren, tabsChildren } from './views.js';
 
 const root = document.getElementById('app');
 const state = {
@@ -65,7 +63,7 @@ function topicLabel(id) {
 function renderAll() {
   const active = document.activeElement && document.activeElement.id;
   if (state.screen === 'login') {
-    replace(root, loginView());
+    replace(root, loginView(state.login));
   } else if (state.screen === 'main') {
     renderHeader();
     renderQueue();
@@ -85,75 +83,21 @@ function updateTitle() {
   document.title = (unread ? `(${unread}) ` : '') + t('console.document_title');
 }
 
-function loginView() {
-  const l = state.login;
-  return h('main', { class: 'login' },
-    h('div', { class: 'login-lang' }, i18n.languageSwitcher('login-lang')),
-    h('form', { class: 'login-card', 'data-form': 'login', novalidate: true, 'aria-labelledby': 'login-title' },
-      h('h1', { id: 'login-title', text: t('console.product') }),
-      h('p', { class: 'lead', text: t('login.lead') }),
-      h('div', { class: 'field' },
-        h('label', { for: 'login-email', text: t('login.email') }),
-        h('input', { id: 'login-email', name: 'email', type: 'email', autocomplete: 'username', required: true, value: l.email })),
-      h('div', { class: 'field' },
-        h('label', { for: 'login-password', text: t('login.password') }),
-        h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
-      l.error ? h('p', { class: 'form-error', role: 'alert', id: 'login-error', text: l.error }) : null,
-      h('button', { type: 'submit', class: 'primary', disabled: l.busy ? true : false, text: l.busy ? t('login.busy') : t('login.submit') })));
-}
-
 function renderHeader() {
-  const me = state.me;
   const reconnecting = state.connection === 'waiting' || (state.connection === 'connecting' && state.connectedOnce);
-  replace(headerEl,
-    h('p', { class: 'brand', text: t('console.product') }),
-    h('span', { class: 'conn', role: 'status', text: reconnecting ? t('status.reconnecting') : '' }),
-    h('span', { class: 'spacer' }),
-    h('span', { class: 'me', text: me.name }),
-    h('span', { class: 'presence-wrap' },
-      h('label', { for: 'presence', class: 'visually-hidden', text: t('presence.label') }),
-      h('span', { class: `presence-dot presence-dot--${me.status}`, 'aria-hidden': 'true' }),
-      h('select', { id: 'presence', 'data-action': 'presence' },
-        PRESENCES.map((p) => h('option', { value: p, text: t(`presence.${p}`) })))),
-    i18n.languageSwitcher('console-lang'),
-    h('button', { type: 'button', class: 'secondary small', 'data-action': 'logout', id: 'logout', text: t('console.logout') }));
-  headerEl.querySelector('#presence').value = me.status || 'offline';
+  replace(headerEl, headerChildren(state.me, reconnecting));
 }
 
 function renderQueue() {
   const waiting = state.queue.filter((c) => !state.panes.has(c.id));
-  replace(queueSection,
-    h('h2', { id: 'queue-title' }, t('queue.title'), ' ',
-      h('span', { class: 'count', 'aria-label': t('queue.count', { count: waiting.length }), text: String(waiting.length) })),
-    state.queueNotice ? h('p', { class: 'notice', role: 'alert', text: state.queueNotice }) : null,
-    waiting.length
-      ? h('ul', { class: 'queue-list' }, waiting.map((c) => queueItem(c, {
-        topicLabel, preview: state.previews.get(c.id), busy: state.accepting.has(c.id),
-      })))
-      : h('p', { class: 'empty', text: t('queue.empty') }));
+  replace(queueSection, queueChildren(waiting, {
+    topicLabel, notice: state.queueNotice, previews: state.previews, accepting: state.accepting,
+  }));
 }
 
 function renderTabs() {
-  const tabs = state.order.map((id) => {
-    const pane = state.panes.get(id);
-    const s = pane.summary;
-    const selected = id === state.active;
-    return h('button', {
-      type: 'button', role: 'tab', id: `tab-${pane.domId}`, class: `tab${pane.ended ? ' tab--ended' : ''}`,
-      'aria-selected': selected ? 'true' : 'false', 'aria-controls': pane.domId, tabindex: selected ? '0' : '-1',
-      'data-action': 'select', dataset: { id },
-    },
-    h('span', { class: 'tab-title', text: chatTitle(s) }),
-    h('span', { class: 'tab-sub', text: `${topicLabel(s.topic)} · ${languageName(s.language)}${pane.ended ? ` · ${t('status.ended')}` : ''}` }),
-    pane.unread
-      ? h('span', { class: 'unread', 'aria-label': t('console.unread', { count: pane.unread }), text: String(pane.unread) })
-      : null);
-  });
-  replace(mineSection,
-    h('h2', { id: 'mine-title', text: t('console.my_chats') }),
-    tabs.length
-      ? h('div', { class: 'tabs', role: 'tablist', 'aria-orientation': 'vertical', 'aria-labelledby': 'mine-title' }, tabs)
-      : h('p', { class: 'empty', text: t('console.no_chats') }));
+  const panes = state.order.map((id) => state.panes.get(id));
+  replace(mineSection, tabsChildren(panes, state.active, topicLabel));
   updateTitle();
 }
 
@@ -255,6 +199,7 @@ function startSocket() {
   socket = new ChatSocket({ url: socketUrl('/ws/agent') });
   socket.addEventListener('welcome', (e) => {
     for (const summary of e.detail.conversations || []) if (summary.status !== 'ended') ensurePane(summary);
+    loadQueue(); // it may have changed while we were disconnected
   });
   socket.addEventListener('assigned', (e) => {
     const pane = ensurePane(e.detail.conversation);
@@ -508,6 +453,7 @@ function installHandlers() {
     },
   });
   installCopyHandler(root);
+  i18n.installLanguageSwitcher(root);
   document.addEventListener('visibilitychange', () => {
     const pane = !document.hidden && state.active && state.panes.get(state.active);
     if (pane && pane.unread) {

@@ -57,3 +57,21 @@ export function refreshWaited(root) {
     el.setAttribute('aria-label', t('queue.waited_label', { time: text }));
   }
 }
+
+/**
+ * The "Waiting" section: heading with the count, a notice, and the entries.
+ * @param {Array<object>} waiting
+ * @param {{topicLabel: (id: string) => string, notice: string|null, previews: Map, accepting: Set}} options
+ */
+export function queueChildren(waiting, { topicLabel, notice, previews, accepting }) {
+  return [
+    h('h2', { id: 'queue-title' }, t('queue.title'), ' ',
+      h('span', { class: 'count', 'aria-label': t('queue.count', { count: waiting.length }), text: String(waiting.length) })),
+    notice ? h('p', { class: 'notice', role: 'alert', text: notice }) : null,
+    waiting.length
+      ? h('ul', { class: 'queue-list' }, waiting.map((c) => queueItem(c, {
+        topicLabel, preview: previews.get(c.id), busy: accepting.has(c.id),
+      })))
+      : h('p', { class: 'empty', text: t('queue.empty') }),
+  ];
+}
