@@ -18,6 +18,22 @@ class Bus(ABC):
 
     def __init__(self) -> None:
         self._listeners: dict[str, set[Listener]] = {}
+        self._on_reconnect: list[Callable[[], None]] = []
+
+    def on_reconnect(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever the bus comes back after losing its connection.
+
+        Messages published meanwhile are gone; whoever follows topics should catch up
+        from the database.
+        """
+        self._on_reconnect.append(callback)
+
+    def _reconnected(self) -> None:
+        for callback in tuple(self._on_reconnect):
+            try:
+                callback()
+            except Exception:
+                log.exception("bus reconnect callback failed")
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Connect (a no-op for the memory bus)."""

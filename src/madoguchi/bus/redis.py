@@ -45,6 +45,10 @@ class RedisBus(Bus):
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         # Always subscribed to something, so the reader never finds the connection idle.
         await self._pubsub.subscribe(f"{self._prefix}_node")
+        # redis-py reconnects by itself and re-subscribes in its own connect callback;
+        # ours runs after it, on every connect after this first one.
+        assert self._pubsub.connection is not None
+        self._pubsub.connection.register_connect_callback(self._on_connect)
         self._reader = asyncio.create_task(self._read(), name="redis-bus-reader")
 
     async def close(self) -> None:
@@ -75,6 +79,10 @@ class RedisBus(Bus):
     async def _unwatch(self, topic: str) -> None:
         assert self._pubsub is not None
         await self._pubsub.unsubscribe(self._prefix + topic)
+
+    async def _on_connect(self, _connection: object) -> None:
+        log.warning("redis bus: reconnected; followers catch up from the database")
+        self._reconnected()
 
     async def _read(self) -> None:
         assert self._pubsub is not None

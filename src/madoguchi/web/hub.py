@@ -17,6 +17,9 @@ class Follower(Protocol):
     def deliver(self, frame: dict[str, Any], text: str) -> None:
         """Take a parsed frame and its text; must not block."""
 
+    def resync(self) -> None:
+        """Messages may have been missed: catch up from the database; must not block."""
+
 
 @dataclass
 class _Room:
@@ -30,6 +33,12 @@ class Hub:
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
         self._rooms: dict[str, _Room] = {}
+        bus.on_reconnect(self._resync)
+
+    def _resync(self) -> None:
+        members = {member for room in self._rooms.values() for member in room.members}
+        for member in members:
+            member.resync()
 
     async def join(self, topic: str, member: Follower) -> None:
         """Receive ``topic`` from now on; returns once the bus subscription is live."""

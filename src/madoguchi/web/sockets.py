@@ -92,6 +92,29 @@ class Connection:
         else:
             self.push(text)
 
+    def resync(self) -> None:
+        """The bus lost messages (its connection dropped): catch up from the database."""
+        self._spawn(self._resync())
+
+    async def _resync(self) -> None:
+        for conv_id in tuple(self.last_seq):
+            await self._fill(conv_id)
+        if self.actor.role is not Role.OPERATOR:
+            return
+        for conv in await chat.get_operator_conversations(self.desk, self.actor):
+            if conv.id not in self.last_seq:  # its `assigned` notice was lost
+                frame = {
+                    "type": "assigned",
+                    "conversation": conversation_summary(conv, for_operator=True),
+                }
+                self.push(orjson.dumps(frame).decode())
+                await self.follow(conv.id, 0)
+        for topic in self._topics:
+            if topic.startswith("queue:"):
+                department = topic.removeprefix("queue:")
+                frame = {"type": "queue_changed", "department": department}
+                self.push(orjson.dumps(frame).decode())
+
     async def _writer(self) -> None:
         while True:
             text = await self.queue.get()
