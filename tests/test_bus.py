@@ -243,8 +243,8 @@ async def test_nodes_under_different_prefixes_do_not_hear_each_other() -> None:
 async def test_a_node_hears_its_topics_again_after_its_pubsub_connection_drops() -> None:
     """Redis restarts, failovers and idle-killing proxies cut the pub/sub connection.
 
-    Messages published while it is down are lost (clients fill the gap from the database
-    when a later event shows it); what must not happen is a node that stays deaf.
+    Messages published while it is down are lost (the node's sockets then catch up from the
+    database: tests/web/test_bus_loss.py); what must not happen is a node that stays deaf.
     """
     prefix = unique_prefix()
     name = f"mdg-test-{uuid.uuid4().hex[:12]}"  # to find this node's connection, and only it
