@@ -163,3 +163,38 @@ def test_console_reload_brings_the_chat_back(
     expect(operator.messages.last).to_contain_text("リロード後のメッセージ")
     operator.send("届いています")
     expect(visitor.messages.last).to_contain_text("届いています")
+
+
+def test_one_operator_holds_two_chats_in_tabs(
+    live_server: Any,
+    visitor_context: Callable[..., BrowserContext],
+    make_operator: Callable[..., Operator],
+) -> None:
+    operator = make_operator()
+    first = Visitor(visitor_context().new_page(), live_server).open_demo().open_chat()
+    first.start("技術的な質問", message="一人目の質問", member_id="SKR-1")
+    expect(operator.page.get_by_role("tab")).to_have_count(1)
+    second = Visitor(visitor_context().new_page(), live_server).open_demo().open_chat()
+    second.start("お支払いに関する質問", message="二人目の質問", member_id="SKR-2")
+    tabs = operator.page.get_by_role("tab")
+    expect(tabs).to_have_count(2)
+    one = tabs.filter(has_text="SKR-1")
+    two = tabs.filter(has_text="SKR-2")
+
+    two.click()
+    expect(two).to_have_attribute("aria-selected", "true")
+    expect(operator.messages.first).to_contain_text("二人目の質問")
+    operator.send("二人目への返信")
+    expect(second.messages.last).to_contain_text("二人目への返信")
+
+    # While the second chat is on screen, the first visitor writes: an unread mark on its tab.
+    first.send("一人目の追加")
+    expect(one.locator(".unread")).to_have_text("1")
+    one.click()
+    expect(one.locator(".unread")).to_have_count(0)
+    expect(operator.messages.last).to_contain_text("一人目の追加")
+    operator.send("一人目への返信")
+    expect(first.messages.last).to_contain_text("一人目への返信")
+    # Each visitor saw only their own conversation.
+    expect(first.messages.filter(has_text="二人目")).to_have_count(0)
+    expect(second.messages.filter(has_text="一人目")).to_have_count(0)
