@@ -222,3 +222,22 @@ async def test_least_active_routing_spreads_chats(server: LiveServer) -> None:
                 names.append((await visitor.start())["operator"]["name"])
         assert sorted(names) == ["A", "A", "B", "B"]
         assert names[0] != names[1]
+
+
+async def test_logout_closes_that_sessions_sockets_and_no_others(server: LiveServer) -> None:
+    op = server.create_operator()
+    async with (
+        Operator(server.url, op["email"], op["password"]) as laptop,
+        Operator(server.url, op["email"], op["password"]) as phone,
+    ):
+        laptop_socket = await laptop.connect()
+        phone_socket = await phone.connect()
+        assert (await laptop.http.post("/api/v1/agent/logout")).status_code == 204
+        error = await laptop_socket.expect("error")
+        assert error["code"] == "unauthorized"
+        assert await laptop_socket.closed() == 4401
+        # The same operator's other session goes on.
+        await phone_socket.send({"type": "ping", "t": 7})
+        assert await phone_socket.expect("pong") == {"type": "pong", "t": 7}
+        assert (await phone.http.get("/api/v1/agent/me")).status_code == 200
+        await phone_socket.close()

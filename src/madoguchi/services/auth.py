@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from madoguchi.domain.errors import DomainError
 from madoguchi.domain.records import Operator
-from madoguchi.services.desk import Desk
+from madoguchi.services.desk import Desk, operator_topic
 from madoguchi.store import operators as repo
 
 SESSION_LIFETIME = timedelta(days=7)
@@ -126,10 +126,18 @@ async def get_session_operator(desk: Desk, token: str) -> tuple[Operator, str] |
         return await repo.get_session(conn, _token_hash(token), desk.clock())
 
 
-async def do_logout(desk: Desk, token: str) -> None:
-    """End a session."""
+def session_id(token: str) -> str:
+    """The id a session is stored and told apart by: the hash of its cookie's token."""
+    return _token_hash(token)
+
+
+async def do_logout(desk: Desk, operator_id: str, token: str) -> None:
+    """End a session; the console sockets opened with it are closed too, on every node."""
     async with desk.unit() as unit:
-        await repo.delete_session(unit.conn, _token_hash(token))
+        await repo.delete_session(unit.conn, session_id(token))
+        unit.publish(
+            operator_topic(operator_id), {"type": "session_ended", "session": session_id(token)}
+        )
 
 
 async def ensure_first_admin(desk: Desk) -> tuple[str, str] | None:

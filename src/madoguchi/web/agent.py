@@ -54,7 +54,7 @@ async def logout(
 ) -> Response:
     """Go offline and end the session."""
     await chat.do_set_presence(desk, operator, "offline")
-    await auth.do_logout(desk, request.cookies[SESSION_COOKIE])
+    await auth.do_logout(desk, operator.id, request.cookies[SESSION_COOKIE])
     response.status_code = 204
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

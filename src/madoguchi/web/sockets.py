@@ -21,7 +21,7 @@ from madoguchi.domain.errors import DomainError
 from madoguchi.domain.events import conversation_summary, event_frame
 from madoguchi.domain.records import Actor
 from madoguchi.services import chat
-from madoguchi.services.auth import get_session_operator
+from madoguchi.services.auth import get_session_operator, session_id
 from madoguchi.services.desk import Desk, conversation_topic, operator_topic, queue_topic
 from madoguchi.services.visitors import check_visitor_token
 from madoguchi.web.deps import SESSION_COOKIE, operator_actor
@@ -41,8 +41,11 @@ def _error(code: str, message: str, **extra: Any) -> str:
 class Connection:
     """One client's socket: what it follows, the last seq it has of each, its send queue."""
 
-    def __init__(self, ws: WebSocket, desk: Desk, hub: Hub, actor: Actor) -> None:
+    def __init__(
+        self, ws: WebSocket, desk: Desk, hub: Hub, actor: Actor, session: str | None = None
+    ) -> None:
         self.ws = ws
+        self.session = session  # an operator's login session, to close with it
         self.desk = desk
         self.hub = hub
         self.actor = actor
@@ -84,6 +87,10 @@ class Connection:
         elif kind == "typing":
             if frame["role"] != self.actor.role.value and frame["conversation_id"] in self.last_seq:
                 self.push(text)
+        elif kind == "session_ended":
+            if frame["session"] == self.session:
+                self.push(_error("unauthorized", "You have logged out."))
+                self._spawn(self._close_when_flushed(CLOSE_UNAUTHORIZED))
         elif kind == "assigned":
             conv_id = frame["conversation"]["id"]
             self.push(text)
@@ -118,7 +125,10 @@ class Connection:
     async def _writer(self) -> None:
         while True:
             text = await self.queue.get()
-            await self.ws.send_text(text)
+            try:
+                await self.ws.send_text(text)
+            finally:
+                self.queue.task_done()
 
     # -- following conversations -------------------------------------------------------------
 
@@ -262,6 +272,10 @@ class Connection:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _close_when_flushed(self, code: int) -> None:
+        await self.queue.join()
+        await self._close(code)
+
     async def _close(self, code: int) -> None:
         self._closing = True
         if self.ws.client_state is WebSocketState.CONNECTED:
@@ -350,7 +364,7 @@ async def agent_socket(ws: WebSocket) -> None:
     if hello is None:
         return
     actor = operator_actor(found[0])
-    conn = Connection(ws, desk, hub, actor)
+    conn = Connection(ws, desk, hub, actor, session=session_id(token or ""))
     resume = _resume_map(hello)
     convs = await chat.get_operator_conversations(desk, actor)
     conn.push(
