@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
+import redis.asyncio as aioredis
 import uvicorn
 
 from madoguchi.config import Settings, parse_desk_config
@@ -71,6 +72,28 @@ async def _pg_admin(sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The Redis the bus tests use; fails with how to get one when it does not answer."""
+
+    async def ping() -> None:
+        client = aioredis.from_url(REDIS_URL, socket_connect_timeout=3)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        _run(ping())
+    except (OSError, aioredis.RedisError) as exc:
+        pytest.fail(
+            f"Redis is needed at {REDIS_URL} ({exc}). Start it with 'redis-server --daemonize yes "
+            '--bind 127.0.0.1 --port 6379 --save "" --appendonly no\', or point '
+            "MADOGUCHI_TEST_REDIS at one."
+        )
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ from conftest import REDIS_URL, RUN_ID
 from madoguchi.bus import Bus, MemoryBus, RedisBus, create_bus
 from madoguchi.bus.redis import split_prefix
 
+pytestmark = pytest.mark.usefixtures("redis_server")
+
 WAIT = 5.0
 
 

@@ -29,7 +29,7 @@ from conftest import HERE, REDIS_URL, RUN_ID, DatabaseFactory
 from madoguchi import cli
 
 # One pair of nodes for the whole module, on one xdist worker (scripts/test uses loadgroup).
-pytestmark = pytest.mark.xdist_group("scale_out")
+pytestmark = [pytest.mark.xdist_group("scale_out"), pytest.mark.usefixtures("redis_server")]
 START_TIMEOUT = 30.0
 SECRET_KEY = "scale-out-test-secret-key-0123456789abcdef"
 PASSWORD = "correct horse battery"

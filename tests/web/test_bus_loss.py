@@ -22,6 +22,8 @@ from madoguchi.services.desk import Desk
 from madoguchi.store.database import Database
 from madoguchi.web.deps import operator_actor
 
+pytestmark = pytest.mark.usefixtures("redis_server")
+
 
 @pytest.fixture
 def redis_node(backend: str, databases: DatabaseFactory) -> Iterator[tuple[LiveServer, str]]:
