@@ -97,10 +97,13 @@ export function errorScreen(message) {
     h('button', { type: 'button', class: 'primary', 'data-action': 'retry', text: t('chat.retry') }));
 }
 
-/** (4) What the visitor sees once the conversation is over. */
-export function endedPanel(reason) {
+/**
+ * (4) Where the composer was, once the conversation is over: the way to a new one. Why it ended is
+ * not repeated here: the visitor reads that once, as the last line of the transcript (`ended.<reason>`).
+ */
+export function endedPanel() {
   return h('div', { class: 'ended', id: 'chat-ended' },
-    h('p', { class: 'ended-text', text: t(`ended.${reason || 'resolved'}`) }),
+    h('h2', { class: 'ended-title', text: t('chat.ended_title') }),
     h('button', { type: 'button', class: 'primary', id: 'chat-ended-button', 'data-action': 'new', text: t('chat.new_conversation') }));
 }
 

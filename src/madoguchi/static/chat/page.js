@@ -1,0 +1,123 @@
+// The chat frame's state and the page drawn from it: which screen is on (topics -> pre-chat form
+// -> conversation -> ended, or an error), the status line, and where focus goes after a redraw.
+// Nothing here talks to the server.
+import { h, replace } from '../common/dom.js';
+import * as i18n from '../common/i18n.js';
+import { t } from '../common/i18n.js';
+import { composer } from '../common/thread.js';
+import { topicsScreen, prechatScreen, errorScreen, endedPanel, endDialog } from './screens.js';
+
+export const state = {
+  config: null,
+  session: null, // {visitor_id, token}
+  screen: 'loading', // loading | topics | prechat | chat | error
+  error: null,
+  topic: null,
+  prechat: {}, // form values kept across re-renders
+  prechatStatus: {},
+  conversation: null, // the summary of the conversation on screen
+  thread: null, // its messages, typing line and pending sends (common/thread.js)
+  connection: 'idle',
+  connectedOnce: false,
+  notice: null, // a transient error about the conversation
+};
+let focusNext = null; // what to focus after the next render
+
+const header = h('header', { class: 'chat-header' });
+export const main = h('main', { class: 'chat-main', id: 'main' });
+
+/** Put the frame's header and main area into `root`, once at start. */
+export function mount(root) {
+  root.append(header, main);
+}
+
+/** Redraw the header and the current screen, keeping the draft and the focus. */
+export function render() {
+  const company = (state.config && state.config.company && state.config.company.name) || '';
+  document.title = company ? t('chat.document_title', { company }) : t('chat.document_title_plain');
+  const active = document.activeElement && document.activeElement.id;
+  const draft = main.querySelector('[data-composer]')?.value;
+  if (state.screen === 'prechat') readPrechat();
+
+  replace(header,
+    h('p', { class: 'company', text: company || t('chat.document_title_plain') }),
+    i18n.languageSwitcher('chat-lang'));
+  replace(main, screenElement());
+
+  if (draft) {
+    const textarea = main.querySelector('[data-composer]');
+    if (textarea) textarea.value = draft;
+  }
+  const target = focusNext || active;
+  focusNext = null;
+  if (target) document.getElementById(target)?.focus();
+}
+
+function screenElement() {
+  switch (state.screen) {
+    case 'topics':
+      return topicsScreen(state.config);
+    case 'prechat':
+      return prechatScreen(state.config, state.topic, state.prechat, state.prechatStatus);
+    case 'chat':
+      return chatScreen();
+    case 'error':
+      return errorScreen(state.error);
+    default:
+      return h('div', { class: 'loading', 'aria-busy': 'true', role: 'status', text: t('chat.loading') });
+  }
+}
+
+function chatScreen() {
+  const c = state.conversation;
+  const ended = c.status === 'ended';
+  state.thread.render();
+  return h('section', { class: 'screen screen--chat', 'aria-label': t('chat.conversation_label') },
+    h('div', { class: 'statusbar' },
+      h('p', { class: 'status', id: 'chat-status', role: 'status', text: statusText() }),
+      ended ? null : h('button', { type: 'button', class: 'secondary small', 'data-action': 'end', id: 'chat-end', text: t('chat.end') })),
+    state.notice ? h('p', { class: 'notice', role: 'alert', text: state.notice }) : null,
+    state.thread.scroller,
+    state.thread.typingLine,
+    ended
+      ? endedPanel()
+      : composer({ id: 'chat-composer', maxLength: state.config.limits && state.config.limits.message_max_chars }),
+    ended ? null : endDialog());
+}
+
+function statusText() {
+  const c = state.conversation;
+  if (c.status === 'ended') return t('status.ended');
+  if (state.connection === 'waiting' || (state.connection === 'connecting' && state.connectedOnce)) {
+    return t('status.reconnecting');
+  }
+  if (c.status === 'active' && c.operator) return t('status.with', { name: c.operator.name || t('message.operator') });
+  return t('status.waiting');
+}
+
+/** Refresh the status line alone (the rest of the screen is unchanged). */
+export function updateStatus() {
+  const el = document.getElementById('chat-status');
+  if (el) el.textContent = statusText();
+}
+
+/** Switch to `screen` and focus `focusId` once it is drawn. */
+export function show(screen, focusId = null) {
+  state.screen = screen;
+  focusNext = focusId;
+  render();
+}
+
+/** Keep what the visitor typed in the pre-chat form, so that a redraw can put it back. */
+export function readPrechat() {
+  const form = main.querySelector('[data-form="prechat"]');
+  if (!form) return;
+  const data = new FormData(form);
+  state.prechat = {
+    member_id: data.get('member_id') || '',
+    contract_name: data.get('contract_name') || '',
+    contact_person: data.get('contact_person') || '',
+    message: data.get('message') || '',
+    consent: form.elements.consent.checked,
+  };
+}

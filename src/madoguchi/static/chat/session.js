@@ -1,0 +1,42 @@
+// What the chat frame keeps about the visitor, and the REST calls made as them. The visitor token
+// lives in this frame's own storage only (common/store.js); the host page never sees it.
+import { request } from '../common/api.js';
+import * as store from '../common/store.js';
+import { state } from './page.js';
+
+const SESSION_KEY = 'madoguchi.visitor';
+const CURRENT_KEY = 'madoguchi.conversation';
+
+/** The stored visitor session ({visitor_id, token}), or null. */
+export function loadSession() {
+  const raw = store.get(SESSION_KEY);
+  try {
+    const session = JSON.parse(raw);
+    return session && session.token ? session : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+/** Use `session` from now on and store it (null forgets it). */
+export function saveSession(session) {
+  state.session = session;
+  if (session) store.set(SESSION_KEY, JSON.stringify(session));
+  else store.remove(SESSION_KEY);
+}
+
+/** The conversation last on screen: a reload shows it again, even once it has ended. */
+export function currentConversationId() {
+  return store.get(CURRENT_KEY);
+}
+
+/** Remember the conversation on screen (null: none, the visitor chose to start anew). */
+export function setCurrentConversation(id) {
+  if (id) store.set(CURRENT_KEY, id);
+  else store.remove(CURRENT_KEY);
+}
+
+/** A REST call with the visitor's token. */
+export function api(method, path, body) {
+  return request(method, path, { body, token: state.session && state.session.token });
+}

@@ -1,0 +1,126 @@
+// The console's state and the page drawn from it: the login form, or the header, the waiting
+// queue, the chat tabs and the panes. Nothing here talks to the server.
+import { h, replace, localized } from '../common/dom.js';
+import * as i18n from '../common/i18n.js';
+import { t } from '../common/i18n.js';
+import { queueChildren, refreshWaited } from './queue.js';
+import { loginView, headerChildren, tabsChildren } from './views.js';
+
+export const root = document.getElementById('app');
+export const state = {
+  screen: 'loading', // loading | login | main
+  me: null,
+  csrf: null,
+  config: null, // the public visitor config: topic labels
+  login: { email: '', error: null, busy: false },
+  queue: [],
+  queueNotice: null,
+  previews: new Map(), // conversation id -> first message text, or null when there is none
+  accepting: new Set(),
+  panes: new Map(), // conversation id -> ChatPane
+  order: [],
+  active: null,
+  events: new Map(), // conversation id -> events applied so far
+  connection: 'idle',
+  connectedOnce: false,
+};
+
+const headerEl = h('header', { class: 'console-header' });
+const queueSection = h('section', { class: 'queue', 'aria-labelledby': 'queue-title' });
+const mineSection = h('section', { class: 'mine', 'aria-labelledby': 'mine-title' });
+const panesEl = h('main', { class: 'panes', id: 'panes' });
+const bodyEl = h('div', { class: 'console-body' },
+  h('aside', { class: 'sidebar' }, queueSection, mineSection), panesEl);
+
+/** The UI-language label of a topic id (the id itself until the config has come). */
+export function topicLabel(id) {
+  const topic = ((state.config && state.config.topics) || []).find((x) => x.id === id);
+  return topic ? localized(topic.label, i18n.lang(), state.config.default_language) : (id || '');
+}
+
+/** Redraw the whole page for the current screen, keeping the focus. */
+export function renderAll() {
+  const active = document.activeElement && document.activeElement.id;
+  if (state.screen === 'login') {
+    replace(root, loginView(state.login));
+  } else if (state.screen === 'main') {
+    renderHeader();
+    renderQueue();
+    for (const pane of state.panes.values()) pane.render();
+    renderTabs();
+    renderPanes();
+    if (!root.contains(bodyEl)) replace(root, headerEl, bodyEl);
+  } else {
+    replace(root, h('p', { class: 'loading', role: 'status', text: t('chat.loading') }));
+  }
+  updateTitle();
+  if (active) document.getElementById(active)?.focus();
+}
+
+function updateTitle() {
+  const unread = [...state.panes.values()].reduce((n, p) => n + p.unread, 0);
+  document.title = (unread ? `(${unread}) ` : '') + t('console.document_title');
+}
+
+function reconnecting() {
+  return state.connection === 'waiting' || (state.connection === 'connecting' && state.connectedOnce);
+}
+
+/** Redraw the header: my name and presence, the connection state. */
+export function renderHeader() {
+  replace(headerEl, headerChildren(state.me, reconnecting()));
+}
+
+/** Update the header's connection note alone (it changes often; the rest of it does not). */
+export function renderConnection() {
+  if (state.screen !== 'main') return;
+  const conn = headerEl.querySelector('.conn');
+  if (conn) conn.textContent = reconnecting() ? t('status.reconnecting') : '';
+}
+
+/** Redraw the waiting list (without the chats I already have a pane for). */
+export function renderQueue() {
+  const waiting = state.queue.filter((c) => !state.panes.has(c.id));
+  replace(queueSection, queueChildren(waiting, {
+    topicLabel, notice: state.queueNotice, previews: state.previews, accepting: state.accepting,
+  }));
+}
+
+/** Refresh the "waited" times of the waiting list. */
+export function renderWaitedTimes() {
+  refreshWaited(queueSection);
+}
+
+/** Redraw the chat tabs and the unread count in the title. */
+export function renderTabs() {
+  const panes = state.order.map((id) => state.panes.get(id));
+  replace(mineSection, tabsChildren(panes, state.active, topicLabel));
+  updateTitle();
+}
+
+/** Put every pane in the page and show the active one (or a hint when none is). */
+export function renderPanes() {
+  for (const [id, pane] of state.panes) {
+    if (pane.element.parentNode !== panesEl) panesEl.append(pane.element);
+    pane.element.hidden = id !== state.active;
+  }
+  let empty = panesEl.querySelector('.panes-empty');
+  if (!state.active) {
+    if (!empty) panesEl.append(empty = h('p', { class: 'panes-empty' }));
+    empty.textContent = t('console.select_chat');
+  } else if (empty) {
+    empty.remove();
+  }
+}
+
+/** Show the chat `id` (its unread count goes to zero) and focus its tab unless told not to. */
+export function select(id, focus = true) {
+  const pane = state.panes.get(id);
+  if (!pane) return;
+  state.active = id;
+  pane.unread = 0;
+  renderTabs();
+  renderPanes();
+  pane.thread.scrollToEnd(true);
+  if (focus) document.getElementById(`tab-${pane.domId}`)?.focus();
+}
