@@ -62,6 +62,16 @@ def conversation_summary(conv: Conversation, *, for_operator: bool) -> dict[str,
     return summary
 
 
+def assigned_frame(conv: Conversation) -> dict[str, Any]:
+    """The ``assigned`` frame telling an operator a conversation is now theirs."""
+    return {"type": "assigned", "conversation": conversation_summary(conv, for_operator=True)}
+
+
+def queue_changed_frame(department: str) -> dict[str, Any]:
+    """The ``queue_changed`` frame telling operators a department's waiting list changed."""
+    return {"type": "queue_changed", "department": department}
+
+
 def operator_view(op: Operator) -> dict[str, Any]:
     """An operator's own account as the console shows it."""
     return {

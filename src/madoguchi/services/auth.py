@@ -35,7 +35,11 @@ def _hasher(desk: Desk) -> tuple[PasswordHasher, str]:
     return _hasher_for(cost.argon2_time_cost, cost.argon2_memory_kib, cost.argon2_parallelism)
 
 
-def _token_hash(token: str) -> str:
+def session_id(token: str) -> str:
+    """The id a session is stored and told apart by: the hash of its cookie's token.
+
+    Only the hash is stored, so a leaked sessions table logs nobody in.
+    """
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -111,7 +115,7 @@ async def do_login(desk: Desk, email: str, password: str) -> tuple[Operator, str
             await repo.set_password_hash(unit.conn, operator.id, hasher.hash(password))
         await repo.insert_session(
             unit.conn,
-            token_hash=_token_hash(token),
+            token_hash=session_id(token),
             operator_id=operator.id,
             csrf_token=csrf,
             now=now,
@@ -123,21 +127,15 @@ async def do_login(desk: Desk, email: str, password: str) -> tuple[Operator, str
 async def get_session_operator(desk: Desk, token: str) -> tuple[Operator, str] | None:
     """The operator and CSRF token behind a session cookie, if it is valid."""
     async with desk.db.read() as conn:
-        return await repo.get_session(conn, _token_hash(token), desk.clock())
-
-
-def session_id(token: str) -> str:
-    """The id a session is stored and told apart by: the hash of its cookie's token."""
-    return _token_hash(token)
+        return await repo.get_session(conn, session_id(token), desk.clock())
 
 
 async def do_logout(desk: Desk, operator_id: str, token: str) -> None:
     """End a session; the console sockets opened with it are closed too, on every node."""
+    session = session_id(token)
     async with desk.unit() as unit:
-        await repo.delete_session(unit.conn, session_id(token))
-        unit.publish(
-            operator_topic(operator_id), {"type": "session_ended", "session": session_id(token)}
-        )
+        await repo.delete_session(unit.conn, session)
+        unit.publish(operator_topic(operator_id), {"type": "session_ended", "session": session})
 
 
 async def ensure_first_admin(desk: Desk) -> tuple[str, str] | None:

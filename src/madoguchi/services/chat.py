@@ -16,6 +16,7 @@ from madoguchi.domain.conversation import (
     check_message_body,
 )
 from madoguchi.domain.errors import DomainError, not_found
+from madoguchi.domain.events import queue_changed_frame
 from madoguchi.domain.records import Actor, Conversation, Event
 from madoguchi.services import routing
 from madoguchi.services.desk import Desk, conversation_topic, queue_topic
@@ -142,7 +143,7 @@ async def do_start_conversation(
             )
         unit.publish(
             queue_topic(chosen.department),
-            {"type": "queue_changed", "department": chosen.department},
+            queue_changed_frame(chosen.department),
         )
     await routing.do_route(desk, conv_id)
     return await get_conversation(desk, Actor(Role.VISITOR, visitor_id), conv_id)
@@ -246,7 +247,7 @@ async def do_end(desk: Desk, actor: Actor, conversation_id: str, reason: str) ->
         if conv.status is Status.WAITING:
             unit.publish(
                 queue_topic(conv.department),
-                {"type": "queue_changed", "department": conv.department},
+                queue_changed_frame(conv.department),
             )
     if conv.operator_id is not None:
         await routing.do_route_to_operator(desk, conv.operator_id)

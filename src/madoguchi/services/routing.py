@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from madoguchi.domain.conversation import EventKind, Role, Status
-from madoguchi.domain.events import conversation_summary
+from madoguchi.domain.events import assigned_frame, queue_changed_frame
 from madoguchi.domain.records import Conversation, Operator
 from madoguchi.domain.routing import can_take, choose_least_active
 from madoguchi.services.desk import Desk, Unit, operator_topic, queue_topic
@@ -29,11 +29,9 @@ async def assign_conversation(unit: Unit, conv: Conversation, operator: Operator
     assert assigned is not None
     unit.publish(
         operator_topic(operator.id),
-        {"type": "assigned", "conversation": conversation_summary(assigned, for_operator=True)},
+        assigned_frame(assigned),
     )
-    unit.publish(
-        queue_topic(conv.department), {"type": "queue_changed", "department": conv.department}
-    )
+    unit.publish(queue_topic(conv.department), queue_changed_frame(conv.department))
     return True
 
 

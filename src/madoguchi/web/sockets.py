@@ -18,7 +18,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from madoguchi.domain.conversation import Role, Status
 from madoguchi.domain.errors import DomainError
-from madoguchi.domain.events import conversation_summary, event_frame
+from madoguchi.domain.events import (
+    assigned_frame,
+    conversation_summary,
+    event_frame,
+    queue_changed_frame,
+)
 from madoguchi.domain.records import Actor
 from madoguchi.services import chat
 from madoguchi.services.auth import get_session_operator, session_id
@@ -110,16 +115,11 @@ class Connection:
             return
         for conv in await chat.get_operator_conversations(self.desk, self.actor):
             if conv.id not in self.last_seq:  # its `assigned` notice was lost
-                frame = {
-                    "type": "assigned",
-                    "conversation": conversation_summary(conv, for_operator=True),
-                }
-                self.push(orjson.dumps(frame).decode())
+                self.push(orjson.dumps(assigned_frame(conv)).decode())
                 await self.follow(conv.id, 0)
         for topic in self._topics:
             if topic.startswith("queue:"):
-                department = topic.removeprefix("queue:")
-                frame = {"type": "queue_changed", "department": department}
+                frame = queue_changed_frame(topic.removeprefix("queue:"))
                 self.push(orjson.dumps(frame).decode())
 
     async def _writer(self) -> None:
