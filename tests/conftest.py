@@ -13,8 +13,9 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +26,9 @@ import uvicorn
 
 from madoguchi.config import Settings, parse_desk_config
 from madoguchi.services.auth import do_create_operator
+from madoguchi.services.desk import utcnow
+from madoguchi.services.handlers import TIMER_HANDLERS
+from madoguchi.services.timers import TimerHandler
 from madoguchi.store.database import Database
 from madoguchi.store.migrate import upgrade
 from madoguchi.store.tables import metadata
@@ -205,7 +209,13 @@ class LiveServer:
     """A madoguchi node in a thread of this process, on 127.0.0.1 and a free port."""
 
     def __init__(
-        self, database_url: str, bus_url: str = "memory://", config: str = TEST_CONFIG
+        self,
+        database_url: str,
+        bus_url: str = "memory://",
+        config: str = TEST_CONFIG,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        timer_handlers: Mapping[str, TimerHandler] = TIMER_HANDLERS,
     ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -217,7 +227,7 @@ class LiveServer:
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.database_url = database_url
         self.settings = make_settings(database_url, bus_url, self.url, config)
-        self.app = create_app(self.settings)
+        self.app = create_app(self.settings, clock=clock, timer_handlers=timer_handlers)
         self.loop = asyncio.new_event_loop()
         self.server = uvicorn.Server(
             uvicorn.Config(

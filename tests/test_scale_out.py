@@ -8,17 +8,10 @@ client that moves to the other node must get exactly what it missed.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,28 +19,12 @@ import pytest
 
 from clients import Operator, Socket, Visitor
 from conftest import HERE, REDIS_URL, RUN_ID, DatabaseFactory
-from madoguchi import cli
+from nodes import START_TIMEOUT, Node, run_cli, start_node, stop, wait_ready
 
 # One pair of nodes for the whole module, on one xdist worker (scripts/test uses loadgroup).
 pytestmark = [pytest.mark.xdist_group("scale_out"), pytest.mark.usefixtures("redis_server")]
-START_TIMEOUT = 30.0
 SECRET_KEY = "scale-out-test-secret-key-0123456789abcdef"
 PASSWORD = "correct horse battery"
-# `madoguchi serve`, as this virtual environment runs it.
-SERVE = (sys.executable, "-m", "madoguchi.cli", "serve")
-
-
-@dataclass
-class Node:
-    """One ``madoguchi serve`` process."""
-
-    name: str
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
 
 
 @dataclass
@@ -56,55 +33,6 @@ class TwoNodeDesk:
 
     nodes: tuple[Node, Node]
     operator: dict[str, str]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(node: Node, deadline: float) -> None:
-    """Poll ``/readyz`` until the process serves, dies, or the deadline passes."""
-    with httpx.Client(base_url=node.url, timeout=1.0) as http:
-        while time.monotonic() < deadline:
-            if node.process.poll() is not None:
-                pytest.fail(f"{node.name} exited with {node.process.returncode}:\n{node.output()}")
-            try:
-                if http.get("/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)  # polling a starting process, not waiting for an event
-    pytest.fail(f"{node.name} was not ready in {START_TIMEOUT:.0f}s:\n{node.output()}")
-
-
-def _stop(nodes: list[Node]) -> None:
-    """SIGTERM every node at once (uvicorn shuts down gracefully), then wait; kill stragglers."""
-    running = [node for node in nodes if node.process.poll() is None]
-    for node in running:
-        node.process.terminate()
-    for node in running:
-        try:
-            node.process.wait(10)
-        except subprocess.TimeoutExpired:
-            node.process.kill()
-            node.process.wait(10)
-
-
-def _madoguchi(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-    """Run the ``madoguchi`` command in this process (its code, not a second interpreter)."""
-    out, err = io.StringIO(), io.StringIO()
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-    ):
-        for key, value in env.items():
-            patch.setenv(key, value)
-        code = cli.main(args)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -128,35 +56,24 @@ def desk(
     nodes: list[Node] = []
     try:
         for name in ("node1", "node2"):
-            port = _free_port()
-            url = f"http://127.0.0.1:{port}"
-            log = tmp / f"{name}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [*SERVE, "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
-                    env={**os.environ, **env, "MADOGUCHI_PUBLIC_URL": url, "PYTHONUNBUFFERED": "1"},
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            nodes.append(Node(name, url, process, log))
+            nodes.append(start_node(name, env, tmp))
         deadline = time.monotonic() + START_TIMEOUT
         for node in nodes:
-            _wait_ready(node, deadline)
+            wait_ready(node, deadline)
         # Exactly one node made the first admin, though both started on an empty desk.
         made_admin = [n.name for n in nodes if "first admin created" in n.output()]
         assert len(made_admin) == 1, [n.output() for n in nodes]
 
         email = f"sato-{uuid.uuid4().hex[:8]}@example.com"
         command = f"user add {email} --name 佐藤 --departments support --capacity 20"
-        code, printed, err = _madoguchi([*command.split(), "--password", PASSWORD], env)
+        code, printed, err = run_cli([*command.split(), "--password", PASSWORD], env)
         assert (code, err) == (0, ""), err
         assert printed.startswith(f"madoguchi: created operator {email} (")
         yield TwoNodeDesk(
             nodes=(nodes[0], nodes[1]), operator={"email": email, "password": PASSWORD}
         )
     finally:
-        _stop(nodes)
+        stop(nodes)
 
 
 @pytest.fixture(autouse=True)

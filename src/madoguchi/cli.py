@@ -1,16 +1,28 @@
-"""The ``madoguchi`` command: serve, migrate, user add."""
+"""The ``madoguchi`` command: serve, migrate, user add; check, check-config and hours."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import json
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from madoguchi.config import ConfigError, Settings, load_settings
+from madoguchi.config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    DeskConfig,
+    Settings,
+    find_config_path,
+    load_desk_config,
+    load_settings,
+)
 from madoguchi.domain.errors import DomainError
 
 
@@ -31,6 +43,18 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("check", help="validate the configuration and exit")
+    check_config = commands.add_parser(
+        "check-config", help="validate a TOML file alone (no environment, no var/)"
+    )
+    check_config.add_argument("file")
+    hours = commands.add_parser(
+        "hours", help="print, as JSON, who answers at an instant and when that next changes"
+    )
+    # Its own dest: a subcommand's default would overwrite the top-level --config.
+    hours.add_argument("--config", dest="hours_config", metavar="FILE", help="the TOML file")
+    hours.add_argument(
+        "--at", help="an ISO 8601 instant with its offset, e.g. 2026-11-24T10:00:00+09:00"
+    )
 
     user = commands.add_parser("user", help="manage operator accounts")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -49,6 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point."""
     args = _parser().parse_args(argv)
     try:
+        # These two read only the TOML file: no environment, no database, no var/secret.key.
+        if args.command == "check-config":
+            load_desk_config(Path(args.file))
+            print(f"madoguchi: {args.file} is valid")
+            return 0
+        if args.command == "hours":
+            return _hours(args)
         settings = load_settings(args.config)
     except ConfigError as exc:
         print(f"madoguchi: {exc}", file=sys.stderr)
@@ -69,6 +100,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"madoguchi: {exc.message}", file=sys.stderr)
         return 1
     return 2
+
+
+def _hours(args: argparse.Namespace) -> int:
+    """Print, for each department and language, whether it is open at --at and until when."""
+    at = datetime.now(UTC)
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError:
+            print(f"madoguchi: --at: {args.at!r} is not an ISO 8601 instant", file=sys.stderr)
+            return 2
+        if at.utcoffset() is None:
+            print(
+                f"madoguchi: --at: {args.at!r} has no offset; add one, "
+                "e.g. 2026-11-24T10:00:00+09:00 or 2026-11-24T01:00:00Z",
+                file=sys.stderr,
+            )
+            return 2
+    path = find_config_path(args.hours_config or args.config, dict(os.environ))
+    desk = load_desk_config(path or DEFAULT_CONFIG)
+    report = {"at": at.isoformat(), "departments": _hours_report(desk, at)}
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _hours_report(desk: DeskConfig, at: datetime) -> dict[str, dict[str, Any]]:
+    from madoguchi.domain.hours import is_open, next_change
+
+    report: dict[str, dict[str, Any]] = {}
+    for dep_id in desk.departments:
+        report[dep_id] = {}
+        for language in desk.department_languages(dep_id):
+            schedule = desk.schedule_for(dep_id, language)
+            if schedule is None:  # not served; department_languages leaves those out already
+                continue
+            change = next_change(schedule, at)
+            report[dep_id][language] = {
+                "open": is_open(schedule, at),
+                # In the schedule's own zone: the offset says which, and it reads as it is kept.
+                "next_change": change.astimezone(schedule.time_zone).isoformat()
+                if change
+                else None,
+                "hours": desk.hours_name(dep_id, language),
+            }
+    return report
 
 
 async def _migrate(settings: Settings) -> None:

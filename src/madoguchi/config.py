@@ -12,12 +12,31 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from madoguchi.domain.conversation import SUPPORTED_LANGUAGES
+from madoguchi.domain.hours import (
+    ALWAYS_OPEN,
+    DAYS,
+    Schedule,
+    build_schedule,
+    check_holiday_country,
+    parse_closed_dates,
+    parse_span,
+    parse_time_zone,
+)
 
 Localized = dict[str, str]
 _ID = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
@@ -54,16 +73,33 @@ class Languages(_Model):
         return self
 
 
+RoutingMode = Literal["least-active", "most-available", "round-robin", "manual"]
+
+
 class Department(_Model):
     name: Localized
     languages: list[str] | None = None
-    routing: Literal["least-active", "manual"] = "least-active"
+    # How a waiting chat finds an operator (docs/routing.md); "manual": operators pick.
+    routing: RoutingMode = "least-active"
+    # Seconds an operator has to accept an offered chat before it moves to the next one;
+    # 0 gives the chat at once, without asking.
+    offer_seconds: int = Field(0, ge=0, le=600)
+    # Minutes a chat may wait for an operator before it leaves the queue and becomes an
+    # offline message (the first seed page: no operator could be found in time).
+    max_wait_minutes: int = Field(15, ge=1, le=24 * 60)
+    # Chats waiting at once before the widget says "busy" instead of queueing; none: no limit.
+    max_queue: int | None = Field(None, ge=1, le=100_000)
+    # The [hours.<name>] it keeps: one name for every language, or {language = name} (a
+    # language without an entry is not served); absent: open 24/7.
+    hours: str | dict[str, str] | None = None
 
 
 class Topic(_Model):
     id: _ID
     department: str
     label: Localized
+    # Only these of the department's languages (the second seed page: beta features in English).
+    languages: list[str] | None = Field(None, min_length=1)
 
 
 class Limits(_Model):
@@ -89,6 +125,83 @@ class Widget(_Model):
     allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
 
 
+def _valid_span(text: str) -> str:
+    parse_span(text)
+    return text
+
+
+def _valid_closed(value: date | str) -> date | str:
+    parse_closed_dates(value)
+    return value
+
+
+def _valid_time_zone(name: str) -> str:
+    parse_time_zone(name)
+    return name
+
+
+def _valid_country(country: str) -> str:
+    check_holiday_country(country)
+    return country
+
+
+_Spans = list[Annotated[str, AfterValidator(_valid_span)]]
+
+
+class HoursConfig(_Model):
+    """A named schedule, ``[hours.<name>]``: when a department answers (domain/hours.py)."""
+
+    time_zone: Annotated[str, AfterValidator(_valid_time_zone)] | None = None
+    weekdays: _Spans = Field(default_factory=list)
+    weekend: _Spans = Field(default_factory=list)
+    # A day's own spans replace what weekdays or weekend give it ([] closes that day).
+    mon: _Spans | None = None
+    tue: _Spans | None = None
+    wed: _Spans | None = None
+    thu: _Spans | None = None
+    fri: _Spans | None = None
+    sat: _Spans | None = None
+    sun: _Spans | None = None
+    always: bool = False
+    holidays: Annotated[str, AfterValidator(_valid_country)] | None = None
+    holidays_subdivision: str | None = None
+    closed: list[Annotated[date | str, AfterValidator(_valid_closed)]] = Field(default_factory=list)
+    _schedule: Schedule = PrivateAttr(default=ALWAYS_OPEN)
+
+    @model_validator(mode="after")
+    def _build(self) -> HoursConfig:
+        # Built once here: routing asks for schedules on every new chat.
+        days = {day: getattr(self, day) for day in DAYS if getattr(self, day) is not None}
+        if self.always:
+            extra = sorted(self.model_fields_set - {"always", "time_zone"})
+            if extra:
+                raise ValueError(
+                    f"always = true is open every hour of every day; remove {', '.join(extra)}"
+                )
+            return self
+        if self.time_zone is None:
+            raise ValueError("time_zone is required, e.g. time_zone = 'Asia/Tokyo'")
+        if not (self.weekdays or self.weekend or any(days.values())):
+            raise ValueError("no opening hours: give weekdays, weekend, mon … sun, or always")
+        if self.holidays_subdivision is not None and self.holidays is None:
+            raise ValueError("holidays_subdivision needs holidays (the country)")
+        self._schedule = build_schedule(
+            self.time_zone,
+            weekdays=self.weekdays,
+            weekend=self.weekend,
+            days=days,
+            country=self.holidays,
+            subdivision=self.holidays_subdivision,
+            closed=self.closed,
+        )
+        return self
+
+    @property
+    def schedule(self) -> Schedule:
+        """The schedule these keys describe."""
+        return self._schedule
+
+
 class DeskConfig(_Model):
     """The validated contents of ``madoguchi.toml``."""
 
@@ -96,6 +209,7 @@ class DeskConfig(_Model):
     languages: Languages = Field(default_factory=Languages)
     departments: dict[_ID, Department] = Field(min_length=1)
     topics: list[Topic] = Field(min_length=1)
+    hours: dict[_ID, HoursConfig] = Field(default_factory=dict)
     limits: Limits = Field(default_factory=Limits)
     operators: Operators = Field(default_factory=Operators)
     auth: Auth = Field(default_factory=Auth)
@@ -104,6 +218,38 @@ class DeskConfig(_Model):
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, if configured."""
         return next((t for t in self.topics if t.id == topic_id), None)
+
+    def department_languages(self, department: str) -> list[str]:
+        """The languages a department serves: its own (or all enabled), less any its hours omit."""
+        dep = self.departments.get(department)
+        if dep is None:
+            return []
+        spoken = dep.languages if dep.languages is not None else self.languages.enabled
+        if isinstance(dep.hours, dict):
+            return [code for code in spoken if code in dep.hours]
+        return list(spoken)
+
+    def hours_name(self, department: str, language: str) -> str | None:
+        """The ``[hours.<name>]`` a department keeps in a language; None when it keeps 24/7."""
+        hours = self.departments[department].hours
+        return hours.get(language) if isinstance(hours, dict) else hours
+
+    def schedule_for(self, department: str, language: str) -> Schedule | None:
+        """When a department answers in a language; None when it does not serve it at all."""
+        if language not in self.department_languages(department):
+            return None
+        name = self.hours_name(department, language)
+        return ALWAYS_OPEN if name is None else self.hours[name].schedule
+
+    def topic_languages(self, topic_id: str) -> list[str]:
+        """The languages a visitor may use for a topic (none for an unknown topic)."""
+        topic = self.topic(topic_id)
+        if topic is None:
+            return []
+        served = self.department_languages(topic.department)
+        if topic.languages is None:
+            return served
+        return [code for code in topic.languages if code in served]
 
 
 def load_desk_config(path: Path) -> DeskConfig:
@@ -161,6 +307,40 @@ def _cross_check(config: DeskConfig) -> list[tuple[tuple[str | int, ...], str]]:
                     (
                         ("departments", dep_id, "languages"),
                         f"{code!r} is not in languages.enabled",
+                    )
+                )
+    problems.extend(_check_hours_and_topic_languages(config))
+    return problems
+
+
+def _check_hours_and_topic_languages(
+    config: DeskConfig,
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Departments name existing [hours.<name>]; topics keep to their department's languages."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for dep_id, dep in config.departments.items():
+        where: tuple[str | int, ...] = ("departments", dep_id, "hours")
+        if isinstance(dep.hours, str) and dep.hours not in config.hours:
+            problems.append((where, f"no [hours.{dep.hours}] table"))
+        if not isinstance(dep.hours, dict):
+            continue
+        spoken = dep.languages if dep.languages is not None else config.languages.enabled
+        for code, name in dep.hours.items():
+            if code not in spoken:
+                problems.append(
+                    ((*where, code), f"{code!r} is not one of the department's languages")
+                )
+            if name not in config.hours:
+                problems.append(((*where, code), f"no [hours.{name}] table"))
+    for index, topic in enumerate(config.topics):
+        served = config.department_languages(topic.department)
+        for code in topic.languages or []:
+            if topic.department in config.departments and code not in served:
+                problems.append(
+                    (
+                        ("topics", index, "languages"),
+                        f"department {topic.department!r} does not serve {code!r} "
+                        f"(it serves {', '.join(served) or 'none'})",
                     )
                 )
     return problems
@@ -228,13 +408,7 @@ def load_settings(
 ) -> Settings:
     """Build Settings from a config path (or MADOGUCHI_CONFIG, or ./madoguchi.toml) and the env."""
     env = dict(os.environ if env is None else env)
-    raw_path = config_path or env.get("MADOGUCHI_CONFIG")
-    if raw_path:
-        path: Path | None = Path(raw_path)
-    elif Path("madoguchi.toml").exists():
-        path = Path("madoguchi.toml")
-    else:
-        path = None
+    path = find_config_path(config_path, env)
     desk = load_desk_config(path or DEFAULT_CONFIG)
     var = Path(env.get("MADOGUCHI_VAR_DIR", "var"))
     database_url = (
@@ -259,6 +433,18 @@ def load_settings(
         admin_password=env.get("MADOGUCHI_ADMIN_PASSWORD") or None,
         cookie_secure=public_url.startswith("https://"),
     )
+
+
+def find_config_path(
+    config_path: str | os.PathLike[str] | None, env: dict[str, str]
+) -> Path | None:
+    """The file given, else MADOGUCHI_CONFIG, else ./madoguchi.toml; None means the built-in."""
+    raw_path = config_path or env.get("MADOGUCHI_CONFIG")
+    if raw_path:
+        return Path(raw_path)
+    if Path("madoguchi.toml").exists():
+        return Path("madoguchi.toml")
+    return None
 
 
 def _secret_key(env: dict[str, str], var: Path) -> bytes:

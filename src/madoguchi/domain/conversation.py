@@ -15,6 +15,9 @@ class Status(StrEnum):
 
     WAITING = "waiting"  # in the queue, no operator yet
     ACTIVE = "active"  # an operator has it
+    # Left the live queue (outside hours, or no operator in time): a message waiting for an
+    # operator's answer, which the email issue sends.
+    OFFLINE = "offline"
     ENDED = "ended"
 
 
@@ -32,6 +35,7 @@ class EventKind(StrEnum):
     CREATED = "created"
     MESSAGE = "message"
     ASSIGNED = "assigned"
+    OFFLINE = "offline"  # left the live queue; data.reason says why (docs/routing.md)
     ENDED = "ended"
 
 

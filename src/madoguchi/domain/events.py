@@ -40,6 +40,7 @@ def conversation_summary(conv: Conversation, *, for_operator: bool) -> dict[str,
         "department": conv.department,
         "language": conv.language,
         "created_at": iso(conv.created_at),
+        "queued_at": iso(conv.queued_at),
         "last_seq": conv.last_seq,
         "end_reason": conv.end_reason,
         "operator": None,
@@ -53,7 +54,8 @@ def conversation_summary(conv: Conversation, *, for_operator: bool) -> dict[str,
     if for_operator:
         summary["visitor"] = {"id": conv.visitor_id, "verified": False}
         summary["prechat"] = {
-            key: conv.prechat.get(key) for key in ("member_id", "contract_name", "contact_person")
+            key: conv.prechat.get(key)
+            for key in ("member_id", "contract_name", "contact_person", "name", "email")
         }
         summary["context"] = {
             key: conv.context.get(key)
@@ -65,6 +67,20 @@ def conversation_summary(conv: Conversation, *, for_operator: bool) -> dict[str,
 def assigned_frame(conv: Conversation) -> dict[str, Any]:
     """The ``assigned`` frame telling an operator a conversation is now theirs."""
     return {"type": "assigned", "conversation": conversation_summary(conv, for_operator=True)}
+
+
+def offered_frame(conv: Conversation) -> dict[str, Any]:
+    """The ``offered`` frame: a chat waits for this operator to accept it until ``expires_at``."""
+    return {
+        "type": "offered",
+        "conversation": conversation_summary(conv, for_operator=True),
+        "expires_at": iso(conv.offer_expires_at),
+    }
+
+
+def offer_withdrawn_frame(conversation_id: str, reason: str) -> dict[str, Any]:
+    """The ``offer_withdrawn`` frame: an offer lapsed, was declined or went to someone else."""
+    return {"type": "offer_withdrawn", "conversation_id": conversation_id, "reason": reason}
 
 
 def queue_changed_frame(department: str) -> dict[str, Any]:

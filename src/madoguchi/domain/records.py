@@ -43,6 +43,10 @@ class Conversation:
     end_reason: str | None
     prechat: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
+    queued_at: datetime | None = None
+    offered_to: str | None = None
+    offer_expires_at: datetime | None = None
+    passed_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

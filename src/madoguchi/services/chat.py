@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -18,7 +19,7 @@ from madoguchi.domain.conversation import (
 from madoguchi.domain.errors import DomainError, not_found
 from madoguchi.domain.events import queue_changed_frame
 from madoguchi.domain.records import Actor, Conversation, Event
-from madoguchi.services import routing
+from madoguchi.services import availability, routing, timers
 from madoguchi.services.desk import Desk, conversation_topic, queue_topic
 from madoguchi.services.timeline import append_event, record_event
 from madoguchi.store import conversations as repo
@@ -63,7 +64,8 @@ def check_visible(conv: Conversation | None, actor: Actor) -> Conversation:
     """The conversation if ``actor`` may see it.
 
     A visitor sees only their own (others' are "not found", to say nothing of what
-    exists); an operator sees theirs and those waiting in their departments.
+    exists); an operator sees theirs and those waiting in their departments, live or as
+    offline messages.
     """
     if conv is None:
         raise not_found()
@@ -73,7 +75,7 @@ def check_visible(conv: Conversation | None, actor: Actor) -> Conversation:
         return conv
     if conv.operator_id == actor.id or actor.is_supervisor:
         return conv
-    if conv.status is Status.WAITING and conv.department in actor.departments:
+    if conv.status in (Status.WAITING, Status.OFFLINE) and conv.department in actor.departments:
         return conv
     raise DomainError("forbidden", "This conversation is not yours.", 403)
 
@@ -100,6 +102,7 @@ async def do_start_conversation(
         raise DomainError(
             "consent_required", "The chat policy and the privacy policy must be accepted."
         )
+    await availability.check_can_start(desk, chosen.id, language)
     clean_prechat = _clean(prechat, PRECHAT_FIELDS, _FIELD_MAX)
     clean_context = _clean(context, CONTEXT_FIELDS, _CONTEXT_MAX)
     message = None
@@ -141,11 +144,90 @@ async def do_start_conversation(
                 client_id=message[0],
                 body=message[1],
             )
+        await routing.schedule_max_wait(unit, conv_id, chosen.department)
         unit.publish(
             queue_topic(chosen.department),
             queue_changed_frame(chosen.department),
         )
     await routing.do_route(desk, conv_id)
+    return await get_conversation(desk, Actor(Role.VISITOR, visitor_id), conv_id)
+
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def check_contact(name: str, email: str) -> dict[str, str]:
+    """The name and address an offline message is answered to; both required."""
+    name, email = name.strip(), email.strip()
+    if not name or len(name) > _FIELD_MAX:
+        raise DomainError("bad_name", f"Give a name of 1 to {_FIELD_MAX} characters.", 422)
+    # Deliverability is the mail issue's to prove; this only catches typing slips.
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise DomainError("bad_email", "Give an email address such as name@example.com.", 422)
+    return {"name": name, "email": email}
+
+
+async def do_leave_message(
+    desk: Desk,
+    visitor_id: str,
+    *,
+    topic: str,
+    language: str,
+    consent: bool,
+    name: str,
+    email: str,
+    message: tuple[str, str],
+    context: dict[str, Any] | None = None,
+) -> Conversation:
+    """Leave an offline message (V8): a conversation waiting for an operator's answer."""
+    config = desk.settings.desk
+    chosen = config.topic(topic)
+    if chosen is None:
+        raise DomainError("unknown_topic", f"There is no topic {topic!r}.")
+    if language not in config.languages.enabled:
+        raise DomainError("unknown_language", f"Language {language!r} is not offered.")
+    if consent is not True:
+        raise DomainError(
+            "consent_required", "The chat policy and the privacy policy must be accepted."
+        )
+    contact = check_contact(name, email)
+    client_id = check_client_id(message[0])
+    body = check_message_body(message[1], config.limits.message_max_chars)
+    async with desk.unit() as unit:
+        conv_id = await repo.insert_conversation(
+            unit.conn,
+            visitor_id=visitor_id,
+            topic=chosen.id,
+            department=chosen.department,
+            language=language,
+            prechat=contact,
+            context=_clean(context, CONTEXT_FIELDS, _CONTEXT_MAX),
+            now=desk.clock(),
+            status=Status.OFFLINE,
+        )
+        await append_event(
+            unit,
+            conv_id,
+            EventKind.CREATED,
+            role=Role.VISITOR,
+            author_id=visitor_id,
+            data={"topic": chosen.id, "offline": True},
+        )
+        claim = await repo.next_seq(unit.conn, conv_id)
+        assert claim is not None
+        await record_event(
+            unit,
+            conv_id,
+            claim.seq,
+            EventKind.MESSAGE,
+            role=Role.VISITOR,
+            author_id=visitor_id,
+            client_id=client_id,
+            body=body,
+        )
+        await append_event(
+            unit, conv_id, EventKind.OFFLINE, role=Role.SYSTEM, data={"reason": "left_message"}
+        )
     return await get_conversation(desk, Actor(Role.VISITOR, visitor_id), conv_id)
 
 
@@ -209,6 +291,10 @@ async def do_accept(desk: Desk, actor: Actor, conversation_id: str) -> Conversat
         if conv.department not in actor.departments and not actor.is_supervisor:
             raise DomainError("forbidden", "This conversation is for another department.", 403)
         check_can_assign(conv.status, conv.operator_id, actor.id)
+        if conv.status is Status.OFFLINE:
+            raise DomainError(
+                "not_waiting", "This chat left the queue; answer it as a message.", 409
+            )
         if conv.status is Status.WAITING:
             operator = await op_repo.get_operator(unit.conn, actor.id)
             if operator is None:
@@ -236,6 +322,9 @@ async def do_end(desk: Desk, actor: Actor, conversation_id: str, reason: str) ->
             actor,
         )
         check_can_write(conv.status)
+        if conv.status is Status.WAITING and conv.offered_to is not None:
+            await routing.withdraw_in(unit, conv, "ended", passed=False)
+        await timers.cancel(unit, routing.max_wait_key(conv.id))
         await repo.end(unit.conn, conv.id, end_reason.value, desk.clock())
         await append_event(
             unit,
@@ -262,6 +351,8 @@ async def do_set_presence(desk: Desk, actor: Actor, status: str) -> None:
         await op_repo.set_status(unit.conn, actor.id, status)
     if status == "online":
         await routing.do_route_to_operator(desk, actor.id)
+    else:  # nothing new, and the offers waiting on them move on (A3)
+        await routing.do_withdraw_offers(desk, actor.id)
 
 
 async def get_conversation(desk: Desk, actor: Actor, conversation_id: str) -> Conversation:
@@ -289,6 +380,18 @@ async def get_queue(desk: Desk, actor: Actor) -> list[Conversation]:
     """Waiting conversations in the operator's departments (all, for supervisors)."""
     async with desk.db.read() as conn:
         return await repo.list_waiting(conn, None if actor.is_supervisor else actor.departments)
+
+
+async def get_offline_messages(desk: Desk, actor: Actor) -> list[Conversation]:
+    """Offline messages in the operator's departments (all, for supervisors)."""
+    async with desk.db.read() as conn:
+        return await repo.list_offline(conn, None if actor.is_supervisor else actor.departments)
+
+
+async def get_offers(desk: Desk, actor: Actor) -> list[Conversation]:
+    """The chats waiting for this operator to accept them."""
+    async with desk.db.read() as conn:
+        return await repo.list_offered_to(conn, actor.id)
 
 
 async def get_operator_conversations(desk: Desk, actor: Actor) -> list[Conversation]:

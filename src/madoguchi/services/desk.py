@@ -29,6 +29,9 @@ class Desk:
     db: Database
     bus: Bus
     clock: Callable[[], datetime] = utcnow
+    # Told each deadline a committed unit scheduled, so that this node's timer loop can wake
+    # before its next poll; set while a Scheduler runs (services/timers.py).
+    timer_alarm: Callable[[datetime], None] | None = None
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:
@@ -37,6 +40,8 @@ class Desk:
         async with self.db.write() as conn:
             unit.conn = conn
             yield unit
+        for callback in unit.committed:
+            callback()
         for topic, message in unit.outbox:
             await self.bus.publish(topic, message)
 
@@ -48,10 +53,15 @@ class Unit:
     desk: Desk
     conn: AsyncConnection = field(init=False)
     outbox: list[tuple[str, bytes]] = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)
 
     def publish(self, topic: str, frame: dict[str, Any]) -> None:
         """Queue a frame for ``topic``; it goes out after the commit, or never."""
         self.outbox.append((topic, orjson.dumps(frame)))
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (quick, local, no I/O) once the commit is done, or never."""
+        self.committed.append(callback)
 
 
 def conversation_topic(conversation_id: str) -> str:

@@ -61,6 +61,10 @@ def _conversation(row: Any) -> Conversation:
         end_reason=row.end_reason,
         prechat=dict(row.prechat),
         context=dict(row.context),
+        queued_at=row.queued_at,
+        offered_to=row.offered_to,
+        offer_expires_at=row.offer_expires_at,
+        passed_by=tuple(row.passed_by or ()),
     )
 
 
@@ -74,8 +78,9 @@ async def insert_conversation(
     prechat: dict[str, Any],
     context: dict[str, Any],
     now: datetime,
+    status: Status = Status.WAITING,
 ) -> str:
-    """Create a waiting conversation with no events yet; return its id."""
+    """Create a conversation (waiting, unless an offline message) with no events yet."""
     conv_id = new_id("c")
     await conn.execute(
         conversations.insert().values(
@@ -84,11 +89,12 @@ async def insert_conversation(
             topic=topic,
             department=department,
             language=language,
-            status=Status.WAITING.value,
+            status=status.value,
             last_seq=0,
             prechat=prechat,
             context=context,
             created_at=now,
+            queued_at=now,
         )
     )
     return conv_id
@@ -123,8 +129,73 @@ async def list_waiting(
     query = _select_conversations().where(conversations.c.status == Status.WAITING.value)
     if departments is not None:
         query = query.where(conversations.c.department.in_(list(departments)))
+    rows = await conn.execute(
+        query.order_by(conversations.c.queued_at, conversations.c.id).limit(limit)
+    )
+    return [_conversation(row) for row in rows]
+
+
+async def list_offline(
+    conn: AsyncConnection, departments: Sequence[str] | None, *, limit: int = 200
+) -> list[Conversation]:
+    """Offline messages waiting for an answer, oldest first."""
+    query = _select_conversations().where(conversations.c.status == Status.OFFLINE.value)
+    if departments is not None:
+        query = query.where(conversations.c.department.in_(list(departments)))
     rows = await conn.execute(query.order_by(conversations.c.created_at).limit(limit))
     return [_conversation(row) for row in rows]
+
+
+async def list_offered_to(conn: AsyncConnection, operator_id: str) -> list[Conversation]:
+    """The waiting conversations offered to an operator, oldest first."""
+    rows = await conn.execute(
+        _select_conversations()
+        .where(conversations.c.offered_to == operator_id)
+        .where(conversations.c.status == Status.WAITING.value)
+        .order_by(conversations.c.queued_at)
+    )
+    return [_conversation(row) for row in rows]
+
+
+async def offer(
+    conn: AsyncConnection, conversation_id: str, operator_id: str, expires_at: datetime
+) -> bool:
+    """Reserve a waiting conversation for an operator until ``expires_at``."""
+    result = await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .where(conversations.c.status == Status.WAITING.value)
+        .values(offered_to=operator_id, offer_expires_at=expires_at)
+    )
+    return result.rowcount == 1
+
+
+async def withdraw_offer(conn: AsyncConnection, conv: Conversation, *, passed: bool) -> None:
+    """Take back an offer; ``passed``: its operator is not offered this conversation again."""
+    passed_by = list(conv.passed_by)
+    if passed and conv.offered_to and conv.offered_to not in passed_by:
+        passed_by.append(conv.offered_to)
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conv.id)
+        .values(offered_to=None, offer_expires_at=None, passed_by=passed_by)
+    )
+
+
+async def set_status(
+    conn: AsyncConnection,
+    conversation_id: str,
+    status: Status,
+    *,
+    requeue_at: datetime | None = None,
+) -> None:
+    """Move a conversation to another status, leaving no offer behind."""
+    values: dict[str, Any] = {"status": status.value, "offered_to": None, "offer_expires_at": None}
+    if requeue_at is not None:
+        values["queued_at"] = requeue_at
+    await conn.execute(
+        update(conversations).where(conversations.c.id == conversation_id).values(**values)
+    )
 
 
 async def list_active_for_operator(conn: AsyncConnection, operator_id: str) -> list[Conversation]:
@@ -270,7 +341,13 @@ async def assign(
         update(conversations)
         .where(conversations.c.id == conversation_id)
         .where(conversations.c.status == Status.WAITING.value)
-        .values(status=Status.ACTIVE.value, operator_id=operator_id, assigned_at=now)
+        .values(
+            status=Status.ACTIVE.value,
+            operator_id=operator_id,
+            assigned_at=now,
+            offered_to=None,
+            offer_expires_at=None,
+        )
     )
     return result.rowcount == 1
 

@@ -117,7 +117,7 @@ async def get_candidates(
     rows = (await conn.execute(query)).all()
     if not rows:
         return []
-    counts = await active_counts(conn, [row.id for row in rows])
+    counts = await load_counts(conn, [row.id for row in rows])
     return [
         Candidate(
             operator_id=row.id,
@@ -125,7 +125,7 @@ async def get_candidates(
             departments=frozenset(row.departments),
             languages=frozenset(row.languages),
             capacity=row.capacity,
-            active_chats=counts.get(row.id, 0),
+            load=counts.get(row.id, 0),
             last_assigned_at=row.last_assigned_at,
         )
         for row in rows
@@ -141,6 +141,20 @@ async def active_counts(conn: AsyncConnection, operator_ids: Sequence[str]) -> d
         .group_by(conversations.c.operator_id)
     )
     return {row[0]: int(row[1]) for row in rows}
+
+
+async def load_counts(conn: AsyncConnection, operator_ids: Sequence[str]) -> dict[str, int]:
+    """Active conversations plus waiting ones offered to each operator: what fills capacity."""
+    counts = await active_counts(conn, operator_ids)
+    rows = await conn.execute(
+        select(conversations.c.offered_to, func.count())
+        .where(conversations.c.status == Status.WAITING.value)
+        .where(conversations.c.offered_to.in_(list(operator_ids)))
+        .group_by(conversations.c.offered_to)
+    )
+    for operator_id, offered in rows:
+        counts[operator_id] = counts.get(operator_id, 0) + int(offered)
+    return counts
 
 
 async def insert_session(

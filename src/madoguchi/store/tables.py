@@ -100,9 +100,17 @@ conversations = Table(
     Column("assigned_at", UTCDateTime),
     Column("ended_at", UTCDateTime),
     Column("end_reason", String(32)),
+    # When it joined the queue (its place in line); set again when it goes back to the queue.
+    Column("queued_at", UTCDateTime),
+    # The operator a waiting conversation is offered to, and until when (docs/routing.md).
+    Column("offered_to", String(32), ForeignKey("operators.id")),
+    Column("offer_expires_at", UTCDateTime),
+    # Operators who declined it or let its offer lapse: it is not offered to them again.
+    Column("passed_by", JSON),
     Index(None, "visitor_id", "status"),
     Index(None, "status", "department", "created_at"),
     Index(None, "operator_id", "status"),
+    Index(None, "offered_to"),
 )
 
 events = Table(
@@ -121,4 +129,20 @@ events = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # A client's retry carries the same client_id; this makes it a no-op.
     Index(None, "conversation_id", "client_id", unique=True),
+)
+
+# Durable timers (services/timers.py, docs/routing.md): a row is a deadline not yet met.
+timers = Table(
+    "timers",
+    metadata,
+    # What the timer is for and whose, e.g. "offer:<conversation id>"; scheduling a key again
+    # replaces its deadline, so a conversation has at most one timer of each purpose.
+    Column("key", String(200), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("payload", JSON, nullable=False),
+    # Failed runs so far; each one pushed due_at back.
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "due_at"),
 )

@@ -6,8 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from madoguchi.domain.events import conversation_summary, event_frame, operator_view
-from madoguchi.services import auth, chat
+from madoguchi.domain.events import (
+    conversation_summary,
+    event_frame,
+    offered_frame,
+    operator_view,
+)
+from madoguchi.services import auth, chat, routing
 from madoguchi.web.deps import (
     SESSION_COOKIE,
     DeskDep,
@@ -24,6 +29,7 @@ from madoguchi.web.schemas import (
     LoginIn,
     MessageAck,
     MessageIn,
+    OfferList,
     OperatorEnvelope,
     PresenceIn,
     SessionOut,
@@ -113,6 +119,27 @@ async def accept(conversation_id: str, desk: DeskDep, operator: OperatorWriteDep
     """Take a waiting conversation; 409 ``already_assigned`` if someone was faster."""
     conv = await chat.do_accept(desk, operator, conversation_id)
     return conversation_summary(conv, for_operator=True)
+
+
+@router.post("/conversations/{conversation_id}/decline", status_code=204)
+async def decline(conversation_id: str, desk: DeskDep, operator: OperatorWriteDep) -> Response:
+    """Decline a chat offered to you; it moves to the next operator at once."""
+    await routing.do_decline(desk, operator.id, conversation_id)
+    return Response(status_code=204)
+
+
+@router.get("/offers", response_model=OfferList)
+async def offers(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
+    """Chats offered to you and waiting for you to accept them."""
+    convs = await chat.get_offers(desk, operator)
+    return {"offers": [offered_frame(c) for c in convs]}
+
+
+@router.get("/offline-messages", response_model=ConversationList)
+async def offline_messages(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
+    """Messages left while the desk was closed or no operator was free, oldest first."""
+    convs = await chat.get_offline_messages(desk, operator)
+    return {"conversations": [conversation_summary(c, for_operator=True) for c in convs]}
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -12,14 +12,22 @@ from fastapi.staticfiles import StaticFiles
 from madoguchi.bus import create_bus
 from madoguchi.config import Settings
 from madoguchi.services.desk import Desk, utcnow
+from madoguchi.services.handlers import TIMER_HANDLERS
+from madoguchi.services.queue import QueueBoard
+from madoguchi.services.timers import Scheduler, TimerHandler
 from madoguchi.store.database import Database
 from madoguchi.web import agent, pages, sockets, visitor
 from madoguchi.web.errors import install_error_handlers
 from madoguchi.web.hub import Hub
 
 
-def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    """Build the app; the database and the bus are opened in its lifespan."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    timer_handlers: Mapping[str, TimerHandler] = TIMER_HANDLERS,
+) -> FastAPI:
+    """Build the app; the database, the bus and the timer loop are started in its lifespan."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -28,9 +36,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         await bus.start()
         app.state.desk = Desk(settings=settings, db=db, bus=bus, clock=clock)
         app.state.hub = Hub(bus)
+        app.state.queue_board = QueueBoard(app.state.desk)
+        app.state.scheduler = Scheduler(app.state.desk, timer_handlers)
+        await app.state.scheduler.start()
         try:
             yield
         finally:
+            await app.state.scheduler.stop()
             await bus.close()
             await db.close()
 

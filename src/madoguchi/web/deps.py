@@ -13,6 +13,7 @@ from madoguchi.domain.errors import DomainError
 from madoguchi.domain.records import Actor, Operator
 from madoguchi.services.auth import get_session_operator
 from madoguchi.services.desk import Desk
+from madoguchi.services.queue import QueueBoard
 from madoguchi.services.visitors import check_visitor_token
 
 SESSION_COOKIE = "madoguchi_session"
@@ -26,6 +27,15 @@ def get_desk(request: Request) -> Desk:
 
 
 DeskDep = Annotated[Desk, Depends(get_desk)]
+
+
+def get_queue_board(request: Request) -> QueueBoard:
+    """The node's view of the queues, made in the lifespan."""
+    board: QueueBoard = request.app.state.queue_board
+    return board
+
+
+QueueBoardDep = Annotated[QueueBoard, Depends(get_queue_board)]
 
 
 def operator_actor(operator: Operator) -> Actor:

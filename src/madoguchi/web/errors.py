@@ -39,7 +39,7 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 async def _domain_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(exc.status, exc.code, exc.message)
+    return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:

@@ -30,6 +30,16 @@ class StartConversationIn(_In):
     message: MessageIn | None = Field(None, description="The first message, if any.")
 
 
+class OfflineMessageIn(_In):
+    topic: str
+    language: str
+    consent: bool = Field(False, description="The chat and privacy policies were accepted.")
+    name: str = Field(description="How to address the visitor.")
+    email: str = Field(description="Where the answer goes (sent by the email feature).")
+    message: MessageIn
+    context: dict[str, str | None] | None = None
+
+
 class EndIn(_In):
     reason: str = Field("resolved", description="One of the end reasons; visitors' is ignored.")
 
@@ -80,6 +90,7 @@ class ConversationOut(BaseModel):
     department: str
     language: str
     created_at: str
+    queued_at: str | None = None
     last_seq: int
     end_reason: str | None
     operator: OperatorRef | None
@@ -90,6 +101,39 @@ class ConversationOut(BaseModel):
 
 class ConversationList(BaseModel):
     conversations: list[ConversationOut]
+
+
+class OfferOut(BaseModel):
+    conversation: ConversationOut
+    expires_at: str | None
+
+
+class OfferList(BaseModel):
+    offers: list[OfferOut]
+
+
+class TopicAvailability(BaseModel):
+    id: str
+    department: str
+    state: str = Field(description="open, closed, busy or not_served, for the language asked")
+    next_change: str | None = Field(description="When it next opens (closed) or closes (open)")
+    languages: list[str] = Field(description="The languages this topic is offered in")
+
+
+class DepartmentAvailability(BaseModel):
+    hours: dict[str, list[list[str | None]]] = Field(
+        description="Per language, the open intervals of the next 7 days as UTC instants"
+    )
+    open_now: list[str]
+    typical_reply_seconds: int | None = Field(
+        None, description="Median time to an operator's first reply over recent chats"
+    )
+
+
+class AvailabilityOut(BaseModel):
+    at: str
+    topics: list[TopicAvailability]
+    departments: dict[str, DepartmentAvailability]
 
 
 class Author(BaseModel):
@@ -130,5 +174,5 @@ class ErrorOut(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422)
+    status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 503)
 }

@@ -22,12 +22,14 @@ from madoguchi.domain.events import (
     assigned_frame,
     conversation_summary,
     event_frame,
+    offered_frame,
     queue_changed_frame,
 )
 from madoguchi.domain.records import Actor
 from madoguchi.services import chat
 from madoguchi.services.auth import get_session_operator, session_id
 from madoguchi.services.desk import Desk, conversation_topic, operator_topic, queue_topic
+from madoguchi.services.queue import QueueBoard
 from madoguchi.services.visitors import check_visitor_token
 from madoguchi.web.deps import SESSION_COOKIE, operator_actor
 from madoguchi.web.hub import Hub
@@ -47,9 +49,16 @@ class Connection:
     """One client's socket: what it follows, the last seq it has of each, its send queue."""
 
     def __init__(
-        self, ws: WebSocket, desk: Desk, hub: Hub, actor: Actor, session: str | None = None
+        self,
+        ws: WebSocket,
+        desk: Desk,
+        hub: Hub,
+        actor: Actor,
+        session: str | None = None,
+        board: QueueBoard | None = None,
     ) -> None:
         self.ws = ws
+        self.board = board  # the node's queue positions, for a visitor's waiting chats
         self.session = session  # an operator's login session, to close with it
         self.desk = desk
         self.hub = hub
@@ -101,8 +110,19 @@ class Connection:
             self.push(text)
             if conv_id not in self.last_seq:
                 self._spawn(self.follow(conv_id, 0))
+        elif kind == "queue_changed" and self.board is not None:
+            self.board.changed(frame["department"])
+            self._spawn(self.send_places(frame["department"]))
         else:
             self.push(text)
+
+    async def send_places(self, department: str) -> None:
+        """Tell a visitor where their waiting conversations stand in the department's queue."""
+        assert self.board is not None
+        places = await self.board.positions(department)
+        for conv_id in self.last_seq:
+            if conv_id in places:
+                self.push(orjson.dumps(places[conv_id]).decode())
 
     def resync(self) -> None:
         """The bus lost messages (its connection dropped): catch up from the database."""
@@ -112,7 +132,13 @@ class Connection:
         for conv_id in tuple(self.last_seq):
             await self._fill(conv_id)
         if self.actor.role is not Role.OPERATOR:
+            for topic in self._topics:
+                if topic.startswith("queue:") and self.board is not None:
+                    self.board.changed(topic.removeprefix("queue:"))
+                    await self.send_places(topic.removeprefix("queue:"))
             return
+        for conv in await chat.get_offers(self.desk, self.actor):  # an `offered` lost
+            self.push(orjson.dumps(offered_frame(conv)).decode())
         for conv in await chat.get_operator_conversations(self.desk, self.actor):
             if conv.id not in self.last_seq:  # its `assigned` notice was lost
                 self.push(orjson.dumps(assigned_frame(conv)).decode())
@@ -190,11 +216,14 @@ class Connection:
                 self.push(_error("bad_frame", "resume needs conversation_id and since (>= 0)."))
                 return
             try:
-                await chat.get_conversation(self.desk, self.actor, conv_id)
+                conv = await chat.get_conversation(self.desk, self.actor, conv_id)
             except DomainError as exc:
                 self.push(_error(exc.code, exc.message, conversation_id=conv_id))
                 return
             await self.follow(conv_id, since)
+            if conv.status is Status.WAITING and self.actor.role is Role.VISITOR:
+                await self.join(queue_topic(conv.department))
+                await self.send_places(conv.department)
         elif kind == "ping":
             self.push(orjson.dumps({"type": "pong", "t": frame.get("t")}).decode())
         elif kind == "hello":
@@ -325,7 +354,7 @@ async def visitor_socket(ws: WebSocket) -> None:
         await _reject(ws, exc)
         return
     actor = Actor(role=Role.VISITOR, id=visitor_id)
-    conn = Connection(ws, desk, hub, actor)
+    conn = Connection(ws, desk, hub, actor, board=ws.app.state.queue_board)
     resume = _resume_map(hello)
     convs = await chat.get_visitor_conversations(desk, visitor_id)
     followed = [c for c in convs if c.status is not Status.ENDED or c.id in resume]
@@ -340,6 +369,9 @@ async def visitor_socket(ws: WebSocket) -> None:
         ).decode()
     )
     await _follow_all(conn, [c.id for c in followed], resume)
+    for department in {c.department for c in followed if c.status is Status.WAITING}:
+        await conn.join(queue_topic(department))
+        await conn.send_places(department)
     await conn.run()
 
 
@@ -367,12 +399,14 @@ async def agent_socket(ws: WebSocket) -> None:
     conn = Connection(ws, desk, hub, actor, session=session_id(token or ""))
     resume = _resume_map(hello)
     convs = await chat.get_operator_conversations(desk, actor)
+    offers = await chat.get_offers(desk, actor)
     conn.push(
         orjson.dumps(
             {
                 "type": "welcome",
                 "role": "operator",
                 "conversations": [conversation_summary(c, for_operator=True) for c in convs],
+                "offers": [offered_frame(c) for c in offers],
                 "heartbeat": HEARTBEAT,
             }
         ).decode()

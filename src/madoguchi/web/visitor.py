@@ -6,18 +6,21 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from madoguchi.domain.errors import DomainError
 from madoguchi.domain.events import conversation_summary, event_frame
-from madoguchi.services import chat
+from madoguchi.services import availability, chat
 from madoguchi.services.visitors import do_create_visitor
-from madoguchi.web.deps import DeskDep, VisitorDep
+from madoguchi.web.deps import DeskDep, QueueBoardDep, VisitorDep
 from madoguchi.web.schemas import (
     ERRORS,
+    AvailabilityOut,
     ConversationList,
     ConversationOut,
     EndIn,
     EventList,
     MessageAck,
     MessageIn,
+    OfflineMessageIn,
     StartConversationIn,
     VisitorSessionOut,
 )
@@ -37,6 +40,20 @@ async def get_config(desk: DeskDep) -> dict[str, Any]:
         "topics": [topic.model_dump() for topic in config.topics],
         "limits": {"message_max_chars": config.limits.message_max_chars},
     }
+
+
+@router.get("/availability", response_model=AvailabilityOut)
+async def get_availability(
+    desk: DeskDep, board: QueueBoardDep, language: str = Query(min_length=2, max_length=8)
+) -> dict[str, Any]:
+    """Per topic, whether a chat can start now in ``language``, and each department's hours."""
+    if language not in desk.settings.desk.languages.enabled:
+        raise DomainError("unknown_language", f"Language {language!r} is not offered.")
+    found = await availability.get_availability(desk, language)
+    for department, info in found["departments"].items():
+        typical = await board.typical_reply_seconds(department)
+        info["typical_reply_seconds"] = None if typical is None else round(typical)
+    return found
 
 
 @router.post("/session", status_code=201)
@@ -65,6 +82,30 @@ async def start_conversation(
         prechat=body.prechat,
         context=body.context,
         first_message=(body.message.client_id, body.message.body) if body.message else None,
+    )
+    return conversation_summary(conv, for_operator=False)
+
+
+@router.post(
+    "/offline-messages",
+    status_code=201,
+    response_model=ConversationOut,
+    response_model_exclude_unset=True,
+)
+async def leave_message(
+    body: OfflineMessageIn, desk: DeskDep, visitor: VisitorDep
+) -> dict[str, Any]:
+    """Leave a message for when the desk is closed or busy; an operator answers it later."""
+    conv = await chat.do_leave_message(
+        desk,
+        visitor.id,
+        topic=body.topic,
+        language=body.language,
+        consent=body.consent,
+        name=body.name,
+        email=body.email,
+        message=(body.message.client_id, body.message.body),
+        context=body.context,
     )
     return conversation_summary(conv, for_operator=False)
 
