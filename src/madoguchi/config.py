@@ -110,6 +110,10 @@ class Limits(_Model):
 
 class Operators(_Model):
     default_capacity: int = Field(3, ge=1, le=100)
+    # An operator whose console has been gone this long (closed, crashed, lost network) is set
+    # offline and their offers move on. Above the console's 25 s heartbeat plus jitter, so that
+    # a console still open on another node always proves itself in time.
+    disconnect_grace_seconds: int = Field(45, ge=31, le=3600)
 
 
 class Auth(_Model):

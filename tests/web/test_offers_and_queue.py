@@ -284,3 +284,41 @@ async def _availability(visitor: Visitor, language: str) -> dict[str, object]:
     response = await visitor.http.get(f"/api/v1/visitor/availability?language={language}")
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+async def test_a_console_gone_longer_than_the_grace_sets_its_operator_offline(
+    desk: LiveServer, clock: FakeClock, stack: AsyncExitStack
+) -> None:
+    gone, gone_ws = await online(desk, stack, "Gone")
+
+    async def status() -> str:
+        return str((await gone.http.get("/api/v1/agent/me")).json()["operator"]["status"])
+
+    # A reload: the console closes and opens again within the grace; nothing changes.
+    await gone_ws.close()
+    await _consoles(desk, gone.me["id"], 0)
+    again = await gone.connect()
+    stack.push_async_callback(again.close)
+    fire_timers(desk, clock, 45)
+    assert await status() == "online"
+    # The browser is closed for good: the operator stays online for the grace (a network
+    # blip), then is offline, and gets nothing new.
+    await again.close()
+    await _consoles(desk, gone.me["id"], 0)
+    fire_timers(desk, clock, 44)
+    assert await status() == "online"
+    fire_timers(desk, clock, 1)
+    assert await status() == "offline"
+    _, other_ws = await online(desk, stack, "Other")
+    async with Visitor(desk.url) as visitor:
+        conv = await visitor.start()
+        assert (await other_ws.expect("offered"))["conversation"]["id"] == conv["id"]
+
+
+async def _consoles(server: LiveServer, operator_id: str, count: int) -> None:
+    """Wait until the node counts ``count`` open consoles of the operator."""
+    for _ in range(500):
+        if server.app.state.consoles.get(operator_id, 0) == count:
+            return
+        await asyncio.sleep(0.01)  # the node handles the close on its own thread
+    raise AssertionError(f"the node does not count {count} consoles")

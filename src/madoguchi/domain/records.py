@@ -22,6 +22,7 @@ class Operator:
     departments: tuple[str, ...]
     capacity: int
     last_assigned_at: datetime | None = None
+    seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -166,19 +166,36 @@ async def do_decline(desk: Desk, operator_id: str, conversation_id: str) -> None
         await _move_on(unit, conversation_id, "declined", passed=True)
 
 
+async def withdraw_offers_in(unit: Unit, operator_id: str) -> list[str]:
+    """Within a unit: take back every offer waiting on an operator; return the chats' ids.
+
+    The caller routes them again (``reroute_in``) once the operator can no longer be chosen.
+    Conversations are locked before the operator's row is touched, as everywhere.
+    """
+    withdrawn = []
+    for conv in await conv_repo.list_offered_to(unit.conn, operator_id):
+        locked = await _locked(unit, conv.id)
+        if locked is not None and locked.offered_to == operator_id:
+            # Not "passed": once back, they may be offered it again.
+            await withdraw_in(unit, locked, "unavailable", passed=False)
+            withdrawn.append(locked.id)
+    return withdrawn
+
+
+async def reroute_in(unit: Unit, conversation_ids: list[str]) -> None:
+    """Within a unit that locked these conversations: route each of them again."""
+    for conv_id in conversation_ids:
+        fresh = await conv_repo.get_conversation(unit.conn, conv_id)
+        if fresh is not None:
+            await route_in(unit, fresh)
+
+
 async def do_withdraw_offers(desk: Desk, operator_id: str) -> int:
     """Move every offer waiting on an operator who went away or offline to someone else."""
-    async with desk.db.read() as conn:
-        offered = await conv_repo.list_offered_to(conn, operator_id)
-    moved = 0
-    for conv in offered:
-        async with desk.unit() as unit:
-            current = await _locked(unit, conv.id)
-            if current is not None and current.offered_to == operator_id:
-                # Not "passed": once back, they may be offered it again.
-                await _move_on(unit, conv.id, "unavailable", passed=False)
-                moved += 1
-    return moved
+    async with desk.unit() as unit:
+        withdrawn = await withdraw_offers_in(unit, operator_id)
+        await reroute_in(unit, withdrawn)
+    return len(withdrawn)
 
 
 async def on_offer_lapsed(unit: Unit, timer: timers.Timer) -> None:

@@ -27,6 +27,7 @@ def _operator(row: Any) -> Operator:
         departments=tuple(row.departments),
         capacity=row.capacity,
         last_assigned_at=row.last_assigned_at,
+        seen_at=row.seen_at,
     )
 
 
@@ -92,6 +93,11 @@ async def set_password_hash(conn: AsyncConnection, operator_id: str, password_ha
     await conn.execute(
         update(operators).where(operators.c.id == operator_id).values(password_hash=password_hash)
     )
+
+
+async def mark_seen(conn: AsyncConnection, operator_id: str, now: datetime) -> None:
+    """Remember that the operator's console was there at ``now``."""
+    await conn.execute(update(operators).where(operators.c.id == operator_id).values(seen_at=now))
 
 
 async def mark_assigned(conn: AsyncConnection, operator_id: str, now: datetime) -> None:

@@ -59,6 +59,8 @@ operators = Table(
     Column("departments", JSON, nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("last_assigned_at", UTCDateTime),
+    # Last sign of a console: opened, or a heartbeat (docs/routing.md, "Presence").
+    Column("seen_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -37,6 +38,7 @@ def create_app(
         app.state.desk = Desk(settings=settings, db=db, bus=bus, clock=clock)
         app.state.hub = Hub(bus)
         app.state.queue_board = QueueBoard(app.state.desk)
+        app.state.consoles = Counter()  # operator id -> consoles open on this node
         app.state.scheduler = Scheduler(app.state.desk, timer_handlers)
         await app.state.scheduler.start()
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +27,7 @@ from madoguchi.domain.events import (
     queue_changed_frame,
 )
 from madoguchi.domain.records import Actor
-from madoguchi.services import chat
+from madoguchi.services import chat, presence
 from madoguchi.services.auth import get_session_operator, session_id
 from madoguchi.services.desk import Desk, conversation_topic, operator_topic, queue_topic
 from madoguchi.services.queue import QueueBoard
@@ -226,6 +227,8 @@ class Connection:
                 await self.send_places(conv.department)
         elif kind == "ping":
             self.push(orjson.dumps({"type": "pong", "t": frame.get("t")}).decode())
+            if self.actor.role is Role.OPERATOR:  # the console is still there
+                await presence.do_console_seen(self.desk, self.actor.id)
         elif kind == "hello":
             self.push(_error("bad_frame", "hello was already received."))
         else:
@@ -416,7 +419,16 @@ async def agent_socket(ws: WebSocket) -> None:
         await conn.join(queue_topic(department))
     # Conversations named in resume that are still visible (e.g. just ended) are followed too.
     await _follow_all(conn, [c.id for c in convs], resume)
-    await conn.run()
+    consoles: Counter[str] = ws.app.state.consoles
+    consoles[actor.id] += 1
+    await presence.do_console_seen(desk, actor.id, opened=True)
+    try:
+        await conn.run()
+    finally:
+        consoles[actor.id] -= 1
+        if consoles[actor.id] <= 0:
+            del consoles[actor.id]
+            await presence.do_console_closed(desk, actor.id)
 
 
 async def _follow_all(conn: Connection, conv_ids: list[str], resume: dict[str, int]) -> None:

@@ -1,4 +1,4 @@
-"""routing: queue place, offers, operators passed over
+"""routing: queue place, offers, operators passed over, consoles last seen
 
 Revision ID: 0003
 Revises: 0002
@@ -27,9 +27,13 @@ def upgrade() -> None:
         )
         batch.create_index("ix_conversations_offered_to", ["offered_to"])
     op.execute("UPDATE conversations SET queued_at = created_at")
+    with op.batch_alter_table("operators") as batch:
+        batch.add_column(sa.Column("seen_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("operators") as batch:
+        batch.drop_column("seen_at")
     with op.batch_alter_table("conversations") as batch:
         batch.drop_index("ix_conversations_offered_to")
         batch.drop_constraint("fk_conversations_offered_to_operators", type_="foreignkey")
