@@ -13,8 +13,9 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +25,8 @@ import pytest
 import redis.asyncio as aioredis
 import uvicorn
 
+from clients import Operator, Socket
+from clock import FakeClock
 from madoguchi.config import Settings, parse_desk_config
 from madoguchi.services.auth import do_create_operator
 from madoguchi.services.desk import utcnow
@@ -356,3 +359,36 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The desk's clock, stopped until the test moves it."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[AsyncExitStack]:
+    """Clients and sockets a test opens, closed at its end."""
+    async with AsyncExitStack() as stack:
+        yield stack
+
+
+async def online(
+    server: LiveServer, stack: AsyncExitStack, name: str, **kw: Any
+) -> tuple[Operator, Socket]:
+    """An operator logged in, with the console's socket open, and online."""
+    account = server.create_operator(name=name, **kw)
+    operator = await stack.enter_async_context(
+        Operator(server.url, account["email"], account["password"])
+    )
+    socket = await operator.connect()
+    stack.push_async_callback(socket.close)
+    assert (await operator.presence("online")).status_code == 200
+    return operator, socket
+
+
+def fire_timers(server: LiveServer, clock: FakeClock, seconds: float) -> None:
+    """Move the clock on and fire every timer that came due, as the scheduler would."""
+    clock.advance(seconds=seconds)
+    server.call(server.app.state.scheduler.run_due)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 
 import pytest
 
 from clients import Operator, Socket, Visitor
 from clock import FakeClock
-from conftest import TEST_CONFIG, DatabaseFactory, LiveServer
+from conftest import TEST_CONFIG, DatabaseFactory, LiveServer, fire_timers, online
 
 # Support offers each chat for 30 s and keeps at most 3 waiting; sales answers in Japanese
 # on Tokyo weekdays 10:00–18:00 and never in English. The clock starts on Wednesday
@@ -29,11 +29,6 @@ CONFIG = (
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def desk(backend: str, databases: DatabaseFactory, clock: FakeClock) -> Iterator[LiveServer]:
     live = LiveServer(databases.new(backend), config=CONFIG, clock=clock).start()
     yield live
@@ -41,35 +36,10 @@ def desk(backend: str, databases: DatabaseFactory, clock: FakeClock) -> Iterator
     databases.release(live.database_url)
 
 
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as stack:
-        yield stack
-
-
-async def online(
-    server: LiveServer, stack: AsyncExitStack, name: str, **kw: object
-) -> tuple[Operator, Socket]:
-    """An operator logged in, with the console's socket open, and online."""
-    account = server.create_operator(name=name, **kw)  # type: ignore[arg-type]
-    operator = await stack.enter_async_context(
-        Operator(server.url, account["email"], account["password"])
-    )
-    socket = await operator.connect()
-    stack.push_async_callback(socket.close)
-    assert (await operator.presence("online")).status_code == 200
-    return operator, socket
-
-
 async def visitor_socket(visitor: Visitor, stack: AsyncExitStack) -> Socket:
     socket = await visitor.connect()
     stack.push_async_callback(socket.close)
     return socket
-
-
-def fire_timers(server: LiveServer, clock: FakeClock, seconds: float) -> None:
-    clock.advance(seconds=seconds)
-    server.call(server.app.state.scheduler.run_due)
 
 
 async def test_an_offered_chat_waits_for_the_operator_to_accept(

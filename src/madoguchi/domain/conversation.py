@@ -37,6 +37,9 @@ class EventKind(StrEnum):
     ASSIGNED = "assigned"
     OFFLINE = "offline"  # left the live queue; data.reason says why (docs/routing.md)
     ENDED = "ended"
+    TRANSFERRED = "transferred"  # to another operator or department, or taken over (SPEC A6, A9)
+    NOTE = "note"  # a private note: operators only, never sent to the visitor
+    JOINED = "joined"  # a supervisor joined as a second operator (SPEC A9)
 
 
 class EndReason(StrEnum):

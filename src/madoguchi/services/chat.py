@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from madoguchi.config import DeskConfig, Topic
 from madoguchi.domain.conversation import (
     EventKind,
     Role,
@@ -18,12 +19,14 @@ from madoguchi.domain.conversation import (
 )
 from madoguchi.domain.errors import DomainError, not_found
 from madoguchi.domain.events import queue_changed_frame
+from madoguchi.domain.handoff import for_visitor
 from madoguchi.domain.records import Actor, Conversation, Event
 from madoguchi.services import availability, routing, timers
 from madoguchi.services.desk import Desk, conversation_topic, queue_topic
 from madoguchi.services.timeline import append_event, record_event
 from madoguchi.store import conversations as repo
 from madoguchi.store import operators as op_repo
+from madoguchi.store import participants
 
 PRECHAT_FIELDS = ("member_id", "contract_name", "contact_person")
 CONTEXT_FIELDS = ("page_url", "user_agent", "language", "time_zone", "screen")
@@ -80,6 +83,20 @@ def check_visible(conv: Conversation | None, actor: Actor) -> Conversation:
     raise DomainError("forbidden", "This conversation is not yours.", 403)
 
 
+def check_topic(config: DeskConfig, topic: str, language: str, consent: bool) -> Topic:
+    """The topic a visitor may write about, in a language the desk offers, with consent given."""
+    chosen = config.topic(topic)
+    if chosen is None:
+        raise DomainError("unknown_topic", f"There is no topic {topic!r}.")
+    if language not in config.languages.enabled:
+        raise DomainError("unknown_language", f"Language {language!r} is not offered.")
+    if consent is not True:
+        raise DomainError(
+            "consent_required", "The chat policy and the privacy policy must be accepted."
+        )
+    return chosen
+
+
 async def do_start_conversation(
     desk: Desk,
     visitor_id: str,
@@ -93,15 +110,7 @@ async def do_start_conversation(
 ) -> Conversation:
     """Open a conversation on a topic (and its first message), queue it, and route it."""
     config = desk.settings.desk
-    chosen = config.topic(topic)
-    if chosen is None:
-        raise DomainError("unknown_topic", f"There is no topic {topic!r}.")
-    if language not in config.languages.enabled:
-        raise DomainError("unknown_language", f"Language {language!r} is not offered.")
-    if consent is not True:
-        raise DomainError(
-            "consent_required", "The chat policy and the privacy policy must be accepted."
-        )
+    chosen = check_topic(config, topic, language, consent)
     await availability.check_can_start(desk, chosen.id, language)
     clean_prechat = _clean(prechat, PRECHAT_FIELDS, _FIELD_MAX)
     clean_context = _clean(context, CONTEXT_FIELDS, _CONTEXT_MAX)
@@ -181,15 +190,7 @@ async def do_leave_message(
 ) -> Conversation:
     """Leave an offline message (V8): a conversation waiting for an operator's answer."""
     config = desk.settings.desk
-    chosen = config.topic(topic)
-    if chosen is None:
-        raise DomainError("unknown_topic", f"There is no topic {topic!r}.")
-    if language not in config.languages.enabled:
-        raise DomainError("unknown_language", f"Language {language!r} is not offered.")
-    if consent is not True:
-        raise DomainError(
-            "consent_required", "The chat policy and the privacy policy must be accepted."
-        )
+    chosen = check_topic(config, topic, language, consent)
     contact = check_contact(name, email)
     client_id = check_client_id(message[0])
     body = check_message_body(message[1], config.limits.message_max_chars)
@@ -228,6 +229,8 @@ async def do_leave_message(
         await append_event(
             unit, conv_id, EventKind.OFFLINE, role=Role.SYSTEM, data={"reason": "left_message"}
         )
+        # Consoles refresh their lists of waiting chats and offline messages on this.
+        unit.publish(queue_topic(chosen.department), queue_changed_frame(chosen.department))
     return await get_conversation(desk, Actor(Role.VISITOR, visitor_id), conv_id)
 
 
@@ -249,8 +252,10 @@ async def do_send_message(
             if actor.role is Role.VISITOR:
                 if claim.visitor_id != actor.id:
                     raise not_found()
-            elif claim.operator_id != actor.id:
-                raise DomainError("forbidden", "Only the assigned operator may write here.", 403)
+            elif claim.operator_id != actor.id and not await participants.is_participant(
+                unit.conn, conversation_id, actor.id
+            ):  # a supervisor who joined may write too (SPEC A9)
+                raise DomainError("forbidden", "Only the chat's operators may write here.", 403)
             if claim.status is Status.ENDED:
                 raise _Duplicate  # perhaps the retry of a message sent before the end
             event = await record_event(
@@ -367,7 +372,10 @@ async def get_events(desk: Desk, actor: Actor, conversation_id: str, since: int 
         raise DomainError("bad_request", "since must not be negative.")
     async with desk.db.read() as conn:
         check_visible(await repo.get_conversation(conn, conversation_id), actor)
-        return await repo.get_events(conn, conversation_id, since)
+        events = await repo.get_events(conn, conversation_id, since)
+    if actor.role is Role.VISITOR:  # private notes never reach a visitor (SPEC A6)
+        return [for_visitor(event) for event in events]
+    return events
 
 
 async def get_visitor_conversations(desk: Desk, visitor_id: str) -> list[Conversation]:
@@ -395,9 +403,11 @@ async def get_offers(desk: Desk, actor: Actor) -> list[Conversation]:
 
 
 async def get_operator_conversations(desk: Desk, actor: Actor) -> list[Conversation]:
-    """The active conversations an operator holds."""
+    """The active conversations an operator holds, and those a supervisor joined."""
     async with desk.db.read() as conn:
-        return await repo.list_active_for_operator(conn, actor.id)
+        held = await repo.list_active_for_operator(conn, actor.id)
+        joined = await repo.list_joined(conn, actor.id) if actor.is_supervisor else []
+    return held + joined
 
 
 async def do_send_typing(desk: Desk, conversation_id: str, role: Role, typing: bool) -> None:

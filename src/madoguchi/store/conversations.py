@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from madoguchi.domain.conversation import Role, Status
 from madoguchi.domain.records import Conversation, Event
 from madoguchi.store.ids import new_id
-from madoguchi.store.tables import conversations, events, operators, visitors
+from madoguchi.store.tables import (
+    conversation_participants,
+    conversations,
+    events,
+    operators,
+    visitors,
+)
 
 
 class SeqClaim(NamedTuple):
@@ -359,3 +365,72 @@ async def end(conn: AsyncConnection, conversation_id: str, reason: str, now: dat
         .where(conversations.c.id == conversation_id)
         .values(status=Status.ENDED.value, ended_at=now, end_reason=reason)
     )
+
+
+# -- transfers and supervisors (SPEC A6, A9; services/handoff.py) ---------------------------
+
+
+async def reassign(
+    conn: AsyncConnection, conversation_id: str, operator_id: str, *, from_operator: str | None
+) -> bool:
+    """Hand an active conversation from ``from_operator`` to another; False if it moved meanwhile.
+
+    ``assigned_at`` stays: it is when the visitor first got an operator, which the wait and
+    handle times are counted from.
+    """
+    result = await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .where(conversations.c.status == Status.ACTIVE.value)
+        .where(conversations.c.operator_id == from_operator)
+        .values(operator_id=operator_id)
+    )
+    return result.rowcount == 1
+
+
+async def requeue(
+    conn: AsyncConnection, conversation_id: str, department: str, *, passed_by: Sequence[str]
+) -> None:
+    """Put an active conversation back in the queue of ``department``, at its old place.
+
+    ``queued_at`` is kept, so it waits ahead of the chats that came after it; ``passed_by``
+    (the operator who transferred it) is not given it again by routing.
+    """
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(
+            status=Status.WAITING.value,
+            department=department,
+            operator_id=None,
+            offered_to=None,
+            offer_expires_at=None,
+            passed_by=list(passed_by),
+        )
+    )
+
+
+async def list_active(conn: AsyncConnection, *, limit: int = 500) -> list[Conversation]:
+    """Every active conversation, oldest assignment first (the supervisor's overview)."""
+    rows = await conn.execute(
+        _select_conversations()
+        .where(conversations.c.status == Status.ACTIVE.value)
+        .order_by(conversations.c.assigned_at, conversations.c.id)
+        .limit(limit)
+    )
+    return [_conversation(row) for row in rows]
+
+
+async def list_joined(conn: AsyncConnection, operator_id: str) -> list[Conversation]:
+    """The active conversations an operator joined as a second operator, oldest first."""
+    rows = await conn.execute(
+        _select_conversations()
+        .join(
+            conversation_participants,
+            conversation_participants.c.conversation_id == conversations.c.id,
+        )
+        .where(conversation_participants.c.operator_id == operator_id)
+        .where(conversations.c.status == Status.ACTIVE.value)
+        .order_by(conversation_participants.c.joined_at)
+    )
+    return [_conversation(row) for row in rows]

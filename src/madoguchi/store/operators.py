@@ -78,6 +78,12 @@ async def get_login(conn: AsyncConnection, email: str) -> tuple[Operator, str] |
     return (_operator(row), row.password_hash) if row else None
 
 
+async def list_operators(conn: AsyncConnection) -> list[Operator]:
+    """Every operator account, by name (the transfer picker, the supervisor's overview)."""
+    rows = await conn.execute(select(operators).order_by(operators.c.name, operators.c.id))
+    return [_operator(row) for row in rows]
+
+
 async def count_operators(conn: AsyncConnection) -> int:
     """How many operator accounts exist."""
     return int((await conn.execute(select(func.count()).select_from(operators))).scalar_one())

@@ -148,3 +148,14 @@ timers = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "due_at"),
 )
+
+# Operators in a chat besides its assigned one: supervisors who joined it (SPEC A9). The
+# assigned operator is conversations.operator_id; nobody is in both.
+conversation_participants = Table(
+    "conversation_participants",
+    metadata,
+    Column("conversation_id", String(32), ForeignKey("conversations.id"), primary_key=True),
+    Column("operator_id", String(32), ForeignKey("operators.id"), primary_key=True),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Index(None, "operator_id"),
+)

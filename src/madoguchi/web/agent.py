@@ -12,7 +12,7 @@ from madoguchi.domain.events import (
     offered_frame,
     operator_view,
 )
-from madoguchi.services import auth, chat, routing
+from madoguchi.services import auth, chat, handoff, routing, supervision
 from madoguchi.web.deps import (
     SESSION_COOKIE,
     DeskDep,
@@ -31,8 +31,11 @@ from madoguchi.web.schemas import (
     MessageIn,
     OfferList,
     OperatorEnvelope,
+    OperatorLoadList,
+    OverviewOut,
     PresenceIn,
     SessionOut,
+    TransferIn,
 )
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"], responses=ERRORS)
@@ -160,3 +163,59 @@ async def end(
     """End a conversation with a reason (resolved, other_channel, … see protocol.md)."""
     conv = await chat.do_end(desk, operator, conversation_id, body.reason)
     return conversation_summary(conv, for_operator=True)
+
+
+# -- transfers, private notes, supervisors (SPEC A6, A9) ------------------------------------
+
+
+@router.post("/conversations/{conversation_id}/transfer", response_model=ConversationOut)
+async def transfer(
+    conversation_id: str, body: TransferIn, desk: DeskDep, operator: OperatorWriteDep
+) -> dict[str, Any]:
+    """Transfer a chat to an operator or back to a department's queue, with a private note."""
+    conv = await handoff.do_transfer(
+        desk,
+        operator,
+        conversation_id,
+        to_operator=body.operator_id,
+        to_department=body.department,
+        note=body.note,
+    )
+    return conversation_summary(conv, for_operator=True)
+
+
+@router.post("/conversations/{conversation_id}/notes", status_code=201)
+async def add_note(
+    conversation_id: str, body: MessageIn, desk: DeskDep, operator: OperatorWriteDep
+) -> MessageAck:
+    """Add a private note: operators see it, the visitor never does."""
+    event, _ = await handoff.do_add_note(desk, operator, conversation_id, body.body, body.client_id)
+    return MessageAck(message_id=event.id, seq=event.seq)
+
+
+@router.post("/conversations/{conversation_id}/join", response_model=ConversationOut)
+async def join(conversation_id: str, desk: DeskDep, operator: OperatorWriteDep) -> dict[str, Any]:
+    """Supervisors: join an active chat as a second operator (the visitor is told)."""
+    conv = await handoff.do_join(desk, operator, conversation_id)
+    return conversation_summary(conv, for_operator=True)
+
+
+@router.post("/conversations/{conversation_id}/take-over", response_model=ConversationOut)
+async def take_over(
+    conversation_id: str, desk: DeskDep, operator: OperatorWriteDep
+) -> dict[str, Any]:
+    """Supervisors: become the chat's operator; the previous one loses it."""
+    conv = await handoff.do_take_over(desk, operator, conversation_id)
+    return conversation_summary(conv, for_operator=True)
+
+
+@router.get("/operators", response_model=OperatorLoadList)
+async def operators(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
+    """Every operator with presence, skills, load and capacity (the transfer picker)."""
+    return {"operators": await supervision.get_operators(desk)}
+
+
+@router.get("/supervisor/overview", response_model=OverviewOut)
+async def overview(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
+    """Supervisors: the queue per department, every active chat, every operator's load."""
+    return await supervision.get_overview(desk, operator)

@@ -163,6 +163,48 @@ class MessageAck(BaseModel):
     seq: int
 
 
+class TransferIn(_In):
+    operator_id: str | None = Field(None, description="To this operator (or give department).")
+    department: str | None = Field(None, description="Back to this department's queue.")
+    note: str = Field("", description="A private note for operators; the visitor never sees it.")
+
+
+class OperatorLoadOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    status: str = Field(description="Presence: online, away or offline")
+    departments: list[str]
+    languages: list[str]
+    load: int = Field(description="Chats held plus offers waiting on them")
+    capacity: int
+
+
+class OperatorLoadList(BaseModel):
+    operators: list[OperatorLoadOut]
+
+
+class Participant(BaseModel):
+    id: str
+    name: str
+
+
+class ActiveChatOut(ConversationOut):
+    participants: list[Participant] = Field(description="Supervisors who joined")
+
+
+class DepartmentQueueOut(BaseModel):
+    id: str
+    waiting: list[ConversationOut]
+
+
+class OverviewOut(BaseModel):
+    at: str
+    departments: list[DepartmentQueueOut]
+    active: list[ActiveChatOut]
+    operators: list[OperatorLoadOut]
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from madoguchi.domain.conversation import Role, Status
+from madoguchi.domain.conversation import EventKind, Role, Status
 from madoguchi.domain.errors import DomainError
 from madoguchi.domain.events import (
     assigned_frame,
@@ -26,6 +26,7 @@ from madoguchi.domain.events import (
     offered_frame,
     queue_changed_frame,
 )
+from madoguchi.domain.handoff import hide_frame, is_operator_only
 from madoguchi.domain.records import Actor
 from madoguchi.services import chat, presence
 from madoguchi.services.auth import get_session_operator, session_id
@@ -92,9 +93,13 @@ class Connection:
             if last is None:
                 return
             seq = frame["seq"]
+            if self.actor.role is Role.VISITOR and is_operator_only(frame["kind"]):
+                # A private note: the visitor gets its seq, so that no gap waits to be filled.
+                text = orjson.dumps(hide_frame(frame)).decode()
             if seq == last + 1:
                 self.last_seq[conv_id] = seq
                 self.push(text)
+                self._after_event(frame)
             elif seq > last + 1:
                 # Published out of order (two writers) or a message lost between nodes:
                 # the database has everything up to seq, so fill the gap from it.
@@ -111,6 +116,10 @@ class Connection:
             self.push(text)
             if conv_id not in self.last_seq:
                 self._spawn(self.follow(conv_id, 0))
+        elif kind == "unassigned":
+            # Transferred or taken over: the chat is no longer this operator's to follow.
+            self.push(text)
+            self._spawn(self.unfollow(frame["conversation_id"]))
         elif kind == "queue_changed" and self.board is not None:
             self.board.changed(frame["department"])
             self._spawn(self.send_places(frame["department"]))
@@ -174,20 +183,44 @@ class Connection:
             await self.join(conversation_topic(conv_id))
         await self._fill(conv_id)
 
+    async def unfollow(self, conv_id: str) -> None:
+        """Stop sending a conversation's events."""
+        self.last_seq.pop(conv_id, None)
+        topic = conversation_topic(conv_id)
+        if topic in self._topics:
+            self._topics.discard(topic)
+            await self.hub.leave(topic, self)
+
+    def _after_event(self, frame: dict[str, Any]) -> None:
+        """A visitor whose chat went back to a queue (a transfer) is told its place there."""
+        data = frame.get("data") or {}
+        if (
+            self.actor.role is Role.VISITOR
+            and frame["kind"] == EventKind.TRANSFERRED.value
+            and data.get("to") is None
+        ):
+            self._spawn(self._watch_queue(data["department"]))
+
+    async def _watch_queue(self, department: str) -> None:
+        await self.join(queue_topic(department))
+        await self.send_places(department)
+
     async def _fill(self, conv_id: str) -> None:
         if conv_id in self._filling:
             self._filling[conv_id] = True  # the running fill goes round once more
             return
         self._filling[conv_id] = False
         try:
-            while True:
+            while conv_id in self.last_seq:  # unfollow() may end it
                 events = await chat.get_events(
                     self.desk, self.actor, conv_id, self.last_seq[conv_id]
                 )
                 for event in events:
-                    if event.seq > self.last_seq[conv_id]:
+                    if event.seq > self.last_seq.get(conv_id, event.seq):
                         self.last_seq[conv_id] = event.seq
-                        self.push(orjson.dumps(event_frame(event)).decode())
+                        frame = event_frame(event)
+                        self.push(orjson.dumps(frame).decode())
+                        self._after_event(frame)
                 if not self._filling[conv_id]:
                     break
                 self._filling[conv_id] = False
