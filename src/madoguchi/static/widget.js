@@ -9,13 +9,22 @@
   parser.href = script.src;
   var origin = parser.protocol + '//' + parser.host;
   var dataLang = script.getAttribute('data-lang') || '';
-  // [open, close, frame title]: the same texts as widget.* in /locales/*.json, which this
-  // loader must not fetch before the visitor asks for the chat.
+  var siteLang = document.documentElement.lang || '';
+  // 'open|close|frame title': the same texts as widget.* in /locales/*.json, which this loader
+  // must not fetch before the visitor asks for the chat (tests/e2e/test_languages.py checks them).
   var LABELS = {
-    ja: ['チャットで問い合わせる', 'チャットを閉じる', 'サポートチャット'],
-    en: ['Chat with us', 'Close chat', 'Support chat']
+    ja: 'チャットで問い合わせる|チャットを閉じる|サポートチャット',
+    en: 'Chat with us|Close chat|Support chat',
+    it: 'Chat con l’assistenza|Chiudi la chat|Chat di assistenza',
+    pt: 'Fale conosco|Fechar o chat|Chat de suporte',
+    fr: 'Discuter avec nous|Fermer le chat|Chat d’assistance',
+    de: 'Chatten Sie mit uns|Chat schließen|Support-Chat',
+    nl: 'Chat met ons|Chat sluiten|Supportchat',
+    es: 'Hable con nosotros|Cerrar el chat|Chat de soporte',
+    sv: 'Chatta med oss|Stäng chatten|Supportchatt',
+    da: 'Chat med os|Luk chatten|Supportchat'
   };
-  var uiLang = pick([dataLang].concat(navigator.languages || [navigator.language]));
+  var uiLang = pick([dataLang].concat(navigator.languages || [navigator.language], siteLang));
   var CSS = ':host{all:initial}' +
     '.b{position:fixed;right:20px;bottom:20px;z-index:2147483647;width:56px;height:56px;' +
     'border:0;border-radius:50%;padding:0;margin:0;background:#1f5f8b;color:#fff;cursor:pointer;' +
@@ -75,7 +84,7 @@
   }
 
   function draw() {
-    var label = LABELS[uiLang];
+    var label = LABELS[uiLang].split('|');
     button.setAttribute('aria-label', label[isOpen ? 1 : 0]);
     button.setAttribute('title', label[isOpen ? 1 : 0]);
     button.setAttribute('aria-expanded', isOpen ? 'true' : 'false');
@@ -101,8 +110,10 @@
       frame.className = 'f';
       frame.id = 'madoguchi-frame';
       frame.setAttribute('allow', 'clipboard-write');
+      // lang: a language the host pins; site_lang: the page's own, for the "also in …" notice.
       frame.src = origin + '/chat?page=' + encodeURIComponent(location.href) +
-        (dataLang ? '&lang=' + encodeURIComponent(dataLang) : '');
+        (dataLang ? '&lang=' + encodeURIComponent(dataLang) : '') +
+        (siteLang ? '&site_lang=' + encodeURIComponent(siteLang) : '');
       frame.onload = function () {
         loaded = true;
         if (isOpen) { frame.focus(); tellFrame(); }

@@ -1,24 +1,26 @@
 // What the visitor asks for: pick up the last conversation after a (re)load, start one from the
-// pre-chat form, end it (these through the REST API), or go back to the topics for a new one.
+// pre-chat form, leave an offline message, end a chat (these through the REST API), or go back
+// to the topics for a new one.
 import { newId } from '../common/dom.js';
-import * as i18n from '../common/i18n.js';
 import { errorText } from '../common/i18n.js';
 import { ApiError } from '../common/api.js';
 import { collectContext } from './screens.js';
-import { state, render, show, readPrechat } from './page.js';
+import { state, render, show, readPrechat, readLeave } from './page.js';
+import { chatLanguage, showTopics, refusedStart } from './availability.js';
 import { api, loadSession, saveSession, currentConversationId, setCurrentConversation } from './session.js';
 import { openConversation, conversationEnded, refreshSummary, resetSocket } from './live.js';
 
-/** After a (re)load: the visitor's open conversation, else the one last on screen, else the topics. */
+/** After a (re)load: the visitor's live conversation, else the one last on screen, else the topics. */
 export async function resumeLastConversation() {
   state.session = loadSession();
   if (!state.session) {
-    show('topics');
+    showTopics();
     return;
   }
   try {
     const { conversations } = await api('GET', '/api/v1/visitor/conversations');
-    const open = conversations.find((c) => c.status !== 'ended');
+    // An offline message waits for an email answer: it does not keep the visitor from a new chat.
+    const open = conversations.find((c) => c.status === 'waiting' || c.status === 'active');
     const currentId = currentConversationId();
     const last = open || conversations.find((c) => c.id === currentId);
     if (last) {
@@ -28,7 +30,21 @@ export async function resumeLastConversation() {
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) saveSession(null);
   }
-  show('topics');
+  showTopics();
+}
+
+/** Make a REST call as the visitor, creating the visitor session first (again, if it expired). */
+async function asVisitor(call) {
+  try {
+    if (!state.session) saveSession(await api('POST', '/api/v1/visitor/session', {}));
+    return await call();
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    // The stored token is no longer valid: start a new visitor session once.
+    resetSocket();
+    saveSession(await api('POST', '/api/v1/visitor/session', {}));
+    return call();
+  }
 }
 
 /** Start a conversation from the pre-chat form (creating the visitor session if need be). */
@@ -43,10 +59,9 @@ export async function startConversation() {
   state.prechatStatus = { busy: true };
   render();
   const clean = (v) => (v && v.trim() ? v.trim() : null);
-  const config = state.config;
   const body = {
     topic: state.topic,
-    language: config.languages && config.languages.includes(i18n.lang()) ? i18n.lang() : config.default_language,
+    language: chatLanguage(),
     consent: true,
     prechat: {
       member_id: clean(values.member_id),
@@ -57,24 +72,68 @@ export async function startConversation() {
   };
   if (values.message && values.message.trim()) body.message = { client_id: newId(), body: values.message };
   try {
-    let summary;
-    try {
-      if (!state.session) saveSession(await api('POST', '/api/v1/visitor/session', {}));
-      summary = await api('POST', '/api/v1/visitor/conversations', body);
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401) throw err;
-      // The stored token is no longer valid: start a new visitor session once.
-      resetSocket();
-      saveSession(await api('POST', '/api/v1/visitor/session', {}));
-      summary = await api('POST', '/api/v1/visitor/conversations', body);
-    }
+    const summary = await asVisitor(() => api('POST', '/api/v1/visitor/conversations', body));
     state.prechat = {};
     state.prechatStatus = {};
     openConversation(summary);
   } catch (err) {
+    state.prechatStatus = {};
+    if (await refusedStart(err.code)) return;
     state.prechatStatus = { error: errorText(err.code) };
     show('prechat', 'prechat-title');
   }
+}
+
+// Which field of the offline message form each refusal is about.
+const LEAVE_FIELDS = {
+  bad_name: 'name', bad_email: 'email', empty_message: 'message', message_too_long: 'message',
+  consent_required: 'consent',
+};
+
+function leaveFailed(errors, error = null) {
+  state.leaveStatus = { errors, error };
+  const first = ['name', 'email', 'message', 'consent'].find((name) => errors[name]);
+  show(state.screen, first ? `leave-${first}` : 'leave-title');
+}
+
+/** Leave an offline message from the hours or busy screen (POST …/offline-messages). */
+export async function leaveMessage() {
+  readLeave();
+  const values = state.leave;
+  // The empty fields are told all at once; the server judges the rest (an address's shape …).
+  const errors = {};
+  if (!values.name.trim()) errors.name = errorText('bad_name');
+  if (!values.email.trim()) errors.email = errorText('bad_email');
+  if (!values.message.trim()) errors.message = errorText('empty_message');
+  if (!values.consent) errors.consent = errorText('consent_required');
+  if (Object.keys(errors).length) {
+    leaveFailed(errors);
+    return;
+  }
+  state.leaveStatus = { busy: true };
+  render();
+  const body = {
+    topic: state.topic,
+    language: chatLanguage(),
+    consent: true,
+    name: values.name.trim(),
+    email: values.email.trim(),
+    message: { client_id: newId(), body: values.message },
+    context: collectContext(),
+  };
+  try {
+    await asVisitor(() => api('POST', '/api/v1/visitor/offline-messages', body));
+  } catch (err) {
+    const name = LEAVE_FIELDS[err.code];
+    if (name) leaveFailed({ [name]: errorText(err.code) });
+    else leaveFailed({}, errorText(err.code));
+    return;
+  }
+  state.left = body.email;
+  state.leave = {};
+  state.leaveStatus = {};
+  state.prechat = {};
+  show('left', 'left-title');
 }
 
 /** End the conversation on screen (the visitor confirmed it). */
@@ -99,5 +158,6 @@ export function newConversation() {
   state.conversation = null;
   state.thread = null;
   state.topic = null;
-  show('topics', 'topics-title');
+  state.queue = null;
+  showTopics('topics-title');
 }

@@ -4,15 +4,19 @@
 //   page.js     the frame's state and the screen drawn from it (screens.js builds the screens)
 //   session.js  what the frame keeps about the visitor, and REST calls made as them
 //   live.js     the conversation on screen kept in step with the server: the one socket, catch-up fetches
-//   actions.js  what the visitor asks for: resume, start, end, start anew
+//   actions.js  what the visitor asks for: resume, start, leave a message, end, start anew
+//   availability.js  what each topic can do now, and the screen a topic leads to (hours.js draws
+//               the hours, busy and thank-you screens; waiting.js the place in line)
 import * as i18n from '../common/i18n.js';
 import { errorText } from '../common/i18n.js';
 import { request } from '../common/api.js';
 import { installComposer } from '../common/thread.js';
 import { installCopyHandler } from '../common/render.js';
-import { state, main, mount, render, show, readPrechat } from './page.js';
+import { state, main, mount, render, show, readPrechat, readLeave } from './page.js';
 import { sendMessage, sendTyping } from './live.js';
-import { resumeLastConversation, startConversation, endConversation, newConversation } from './actions.js';
+import { resumeLastConversation, startConversation, endConversation, newConversation, leaveMessage } from './actions.js';
+import { chooseTopic, showTopics, retryBusy, refreshAvailability } from './availability.js';
+import { siteLanguage, prepareNotice, installLanguageNotice } from './notice.js';
 
 const root = document.getElementById('app');
 
@@ -24,11 +28,14 @@ async function boot() {
     failure = err;
   }
   const fallback = state.config ? state.config.default_language : 'ja';
-  await i18n.init({ fallback });
+  // The frame speaks the languages the desk offers (docs/configuration.md, [languages]).
+  await i18n.init({ fallback, only: state.config && state.config.languages, site: siteLanguage });
+  await prepareNotice();
   tellLauncher();
   i18n.onChange(() => {
     tellLauncher();
     render();
+    refreshAvailability(); // what a topic can do depends on the language
   });
   if (failure) {
     state.error = errorText(failure.code);
@@ -49,13 +56,15 @@ function installHandlers() {
     if (!target) return;
     switch (target.dataset.action) {
       case 'topic':
-        state.topic = target.dataset.topic;
-        state.prechatStatus = {};
-        show('prechat', 'prechat-title');
+        chooseTopic(target.dataset.topic);
         break;
       case 'change-topic':
         readPrechat();
-        show('topics', 'topics-title');
+        readLeave();
+        showTopics('topics-title');
+        break;
+      case 'busy-retry':
+        retryBusy();
         break;
       case 'retry':
         location.reload();
@@ -83,12 +92,20 @@ function installHandlers() {
     if (event.target.matches('[data-form="prechat"]')) {
       event.preventDefault();
       if (!state.prechatStatus.busy) startConversation();
+    } else if (event.target.matches('[data-form="leave"]')) {
+      event.preventDefault();
+      if (!state.leaveStatus.busy) leaveMessage();
     }
   });
   root.addEventListener('change', (event) => {
     if (event.target.id === 'prechat-consent' && event.target.checked && state.prechatStatus.consentError) {
       readPrechat();
       state.prechatStatus = {};
+      render();
+    } else if (event.target.id === 'leave-consent' && event.target.checked && (state.leaveStatus.errors || {}).consent) {
+      readLeave();
+      const { consent, ...others } = state.leaveStatus.errors;
+      state.leaveStatus = { errors: others };
       render();
     }
   });
@@ -98,6 +115,7 @@ function installHandlers() {
   });
   installCopyHandler(root);
   i18n.installLanguageSwitcher(root);
+  installLanguageNotice(root, render);
 
   // The launcher (widget.js, on the host page) tells us when we are full-screen or just opened;
   // nothing in these messages is trusted beyond a class toggle and a focus move.

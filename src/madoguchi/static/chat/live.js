@@ -1,12 +1,13 @@
 // The conversation on screen, kept in step with the server. This module owns the frame's one
-// socket: it follows the conversation, applies what the socket brings, and fetches from the REST
-// API what the socket has not brought (the history, an ending that happened while we were away).
+// socket: it follows the conversation, applies what the socket brings (events, the place in the
+// queue), and fetches from the REST API what the socket has not brought (the history, an ending
+// that happened while we were away).
 import { socketUrl } from '../common/api.js';
 import { t, errorText } from '../common/i18n.js';
 import { ChatSocket } from '../common/socket.js';
 import { Thread } from '../common/thread.js';
 import { topicLabel } from './screens.js';
-import { state, show, updateStatus } from './page.js';
+import { state, show, updateStatus, updateWaiting } from './page.js';
 import { api, saveSession, setCurrentConversation } from './session.js';
 
 const OUTBOX_KEY = 'madoguchi.outbox';
@@ -17,12 +18,13 @@ let socket = null;
 export function openConversation(summary) {
   state.conversation = summary;
   state.notice = null;
+  state.queue = null; // the socket sends the place once it follows the conversation
   setCurrentConversation(summary.id);
   state.thread = new Thread({ viewer: 'visitor', topicLabel: (id) => topicLabel(state.config, id), id: 'chat' });
   ensureSocket();
   state.thread.setPending(socket.pending(summary.id));
   const ended = summary.status === 'ended';
-  show('chat', ended ? 'chat-ended-button' : 'chat-composer-text');
+  show('chat', ended || summary.status === 'offline' ? 'chat-ended-button' : 'chat-composer-text');
   if (!ended) {
     socket.start();
     socket.follow(summary.id);
@@ -53,9 +55,13 @@ function ensureSocket() {
     if (!state.conversation || state.conversation.status === 'ended') return;
     if (mine && mine.status === 'ended') {
       conversationEnded(mine.end_reason || 'resolved');
+    } else if (mine && mine.status === 'offline') {
+      conversationOffline(); // nobody took it while we were away; the event follows
     } else if (mine) {
       state.conversation = { ...state.conversation, ...mine };
+      if (mine.status !== 'waiting') state.queue = null;
       updateStatus();
+      updateWaiting();
     } else {
       refreshSummary(); // not among our open ones any more: it ended while we were away
     }
@@ -64,6 +70,13 @@ function ensureSocket() {
     state.connection = e.detail.state;
     if (state.connection === 'open') state.connectedOnce = true;
     if (state.screen === 'chat') updateStatus();
+  });
+  socket.addEventListener('queue', (e) => {
+    const f = e.detail;
+    const c = state.conversation;
+    if (!c || f.conversation_id !== c.id || c.status !== 'waiting') return;
+    state.queue = { position: f.position, wait_seconds: f.wait_seconds };
+    updateWaiting();
   });
   socket.addEventListener('typing', (e) => {
     const f = e.detail;
@@ -105,7 +118,18 @@ function onEvent(event) {
   state.thread.add(event);
   if (event.kind === 'assigned') {
     state.conversation = { ...c, status: 'active', operator: (event.data && event.data.operator) || c.operator };
+    state.queue = null;
     updateStatus();
+    updateWaiting();
+  } else if (event.kind === 'transferred') {
+    // To another operator (or taken over): theirs now. To a department: back in its queue.
+    const to = event.data && event.data.to;
+    state.conversation = { ...c, status: to ? 'active' : 'waiting', operator: to || null };
+    state.queue = null;
+    if (to) updateStatus();
+    else show('chat');
+  } else if (event.kind === 'offline') {
+    conversationOffline();
   } else if (event.kind === 'ended') {
     conversationEnded((event.data && event.data.reason) || 'resolved');
   }
@@ -120,6 +144,19 @@ export function conversationEnded(reason) {
   state.thread.setTyping(false);
   show('chat', 'chat-ended-button');
   loadHistory(state.conversation.id); // the `ended` event, if the socket has not brought it
+}
+
+/**
+ * Show the conversation as left the queue (SPEC P5): the thread says why (`offline.<reason>`),
+ * and the composer gives way to a new conversation; the message waits for an operator's answer.
+ */
+function conversationOffline() {
+  const c = state.conversation;
+  if (c.status === 'offline' || c.status === 'ended') return;
+  state.conversation = { ...c, status: 'offline' };
+  state.queue = null;
+  state.thread.setTyping(false);
+  show('chat', 'chat-ended-button');
 }
 
 /** Ask the REST API whether the conversation on screen has ended (when the socket hints so). */

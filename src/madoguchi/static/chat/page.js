@@ -1,20 +1,32 @@
 // The chat frame's state and the page drawn from it: which screen is on (topics -> pre-chat form
-// -> conversation -> ended, or an error), the status line, and where focus goes after a redraw.
+// -> conversation -> ended; or, for a topic that cannot chat now, its hours or "busy" with the
+// offline message form, then a thank-you; or an error), the status line, and where focus goes
+// after a redraw.
 // Nothing here talks to the server.
 import { h, replace } from '../common/dom.js';
 import * as i18n from '../common/i18n.js';
 import { t } from '../common/i18n.js';
 import { composer } from '../common/thread.js';
 import { topicsScreen, prechatScreen, errorScreen, endedPanel, endDialog } from './screens.js';
+import { hoursScreen, busyScreen, leftScreen } from './hours.js';
+import { waitingPanel, updatePlace } from './waiting.js';
+import { languageNotice } from './notice.js';
 
 export const state = {
   config: null,
   session: null, // {visitor_id, token}
-  screen: 'loading', // loading | topics | prechat | chat | error
+  screen: 'loading', // loading | topics | prechat | hours | busy | left | chat | error
   error: null,
   topic: null,
   prechat: {}, // form values kept across re-renders
   prechatStatus: {},
+  availability: null, // GET /api/v1/visitor/availability for the chat language, once loaded
+  gate: null, // why the chosen topic cannot chat now: closed | not_served | busy
+  leave: {}, // the offline message form's values, kept across re-renders
+  leaveStatus: {}, // {errors: {field: text}, error, busy}
+  retry: {}, // the busy screen's retry: {busy, still}
+  left: null, // the address an offline message will be answered at (the thank-you screen)
+  queue: null, // the last `queue` frame of the conversation on screen, while it waits
   conversation: null, // the summary of the conversation on screen
   thread: null, // its messages, typing line and pending sends (common/thread.js)
   connection: 'idle',
@@ -38,11 +50,12 @@ export function render() {
   const active = document.activeElement && document.activeElement.id;
   const draft = main.querySelector('[data-composer]')?.value;
   if (state.screen === 'prechat') readPrechat();
+  if (state.screen === 'hours' || state.screen === 'busy') readLeave();
 
   replace(header,
     h('p', { class: 'company', text: company || t('chat.document_title_plain') }),
     i18n.languageSwitcher('chat-lang'));
-  replace(main, screenElement());
+  replace(main, languageNotice(), screenElement());
 
   if (draft) {
     const textarea = main.querySelector('[data-composer]');
@@ -56,9 +69,15 @@ export function render() {
 function screenElement() {
   switch (state.screen) {
     case 'topics':
-      return topicsScreen(state.config);
+      return topicsScreen(state.config, state.availability);
     case 'prechat':
       return prechatScreen(state.config, state.topic, state.prechat, state.prechatStatus);
+    case 'hours':
+      return hoursScreen(state.config, state.availability, state.topic, state.gate, state.leave, state.leaveStatus);
+    case 'busy':
+      return busyScreen(state.config, state.topic, state.leave, state.leaveStatus, state.retry);
+    case 'left':
+      return leftScreen(state.left);
     case 'chat':
       return chatScreen();
     case 'error':
@@ -70,13 +89,16 @@ function screenElement() {
 
 function chatScreen() {
   const c = state.conversation;
-  const ended = c.status === 'ended';
+  // An offline conversation (nobody took it in time) waits for an answer: like an ended one,
+  // the visitor can only start anew (the API has no way to add a name and email to it yet).
+  const ended = c.status === 'ended' || c.status === 'offline';
   state.thread.render();
   return h('section', { class: 'screen screen--chat', 'aria-label': t('chat.conversation_label') },
     h('div', { class: 'statusbar' },
       h('p', { class: 'status', id: 'chat-status', role: 'status', text: statusText() }),
       ended ? null : h('button', { type: 'button', class: 'secondary small', 'data-action': 'end', id: 'chat-end', text: t('chat.end') })),
     state.notice ? h('p', { class: 'notice', role: 'alert', text: state.notice }) : null,
+    c.status === 'waiting' ? waitingPanel(state.queue) : null,
     state.thread.scroller,
     state.thread.typingLine,
     ended
@@ -88,6 +110,7 @@ function chatScreen() {
 function statusText() {
   const c = state.conversation;
   if (c.status === 'ended') return t('status.ended');
+  if (c.status === 'offline') return t('status.offline');
   if (state.connection === 'waiting' || (state.connection === 'connecting' && state.connectedOnce)) {
     return t('status.reconnecting');
   }
@@ -99,6 +122,13 @@ function statusText() {
 export function updateStatus() {
   const el = document.getElementById('chat-status');
   if (el) el.textContent = statusText();
+}
+
+/** Refresh the waiting panel alone: the latest place, or gone once the chat has left the queue. */
+export function updateWaiting() {
+  const panel = document.getElementById('chat-waiting');
+  if (!state.conversation || state.conversation.status !== 'waiting') panel?.remove();
+  else updatePlace(state.queue);
 }
 
 /** Switch to `screen` and focus `focusId` once it is drawn. */
@@ -117,6 +147,19 @@ export function readPrechat() {
     member_id: data.get('member_id') || '',
     contract_name: data.get('contract_name') || '',
     contact_person: data.get('contact_person') || '',
+    message: data.get('message') || '',
+    consent: form.elements.consent.checked,
+  };
+}
+
+/** Keep what the visitor typed in the offline message form, so that a redraw can put it back. */
+export function readLeave() {
+  const form = main.querySelector('[data-form="leave"]');
+  if (!form) return;
+  const data = new FormData(form);
+  state.leave = {
+    name: data.get('name') || '',
+    email: data.get('email') || '',
     message: data.get('message') || '',
     consent: form.elements.consent.checked,
   };

@@ -2,6 +2,7 @@
 // Actions are data-action / data-form attributes handled by app.js's delegated listeners.
 import { h, localized } from '../common/dom.js';
 import { t, tNodes, lang } from '../common/i18n.js';
+import { formatWhen, languageList, typicalReply } from './when.js';
 
 /** The UI-language label of a topic id, from the config. */
 export function topicLabel(config, id) {
@@ -9,17 +10,70 @@ export function topicLabel(config, id) {
   return topic ? localized(topic.label, lang(), config.default_language) : (id || '');
 }
 
-/** (1) "Send us a message": one button per topic. */
-export function topicsScreen(config) {
+/**
+ * What a topic can do now, as one short line (null when it is open): closed until when, busy, or
+ * served in other languages. `found` is the topic's entry of the availability answer.
+ */
+function stateLine(found) {
+  if (!found) return null;
+  switch (found.state) {
+    case 'closed':
+      return found.next_change ? t('topics.closed', { when: formatWhen(found.next_change) }) : t('topics.closed_plain');
+    case 'busy':
+      return t('topics.busy');
+    case 'not_served':
+      return t('topics.not_served', { languages: languageList(found.languages || []) });
+    default:
+      return null;
+  }
+}
+
+/**
+ * The typical reply time once for the whole list when every open topic is one department's,
+ * else per topic (SPEC R2); nothing without data.
+ */
+function replyTimes(availability) {
+  const open = (availability && availability.topics || []).filter((x) => x.state === 'open');
+  const departments = new Set(open.map((x) => x.department));
+  const textOf = (department) => typicalReply(((availability.departments || {})[department] || {}).typical_reply_seconds);
+  if (departments.size === 1) return { all: textOf([...departments][0]), each: () => null };
+  return { all: null, each: (found) => (found && found.state === 'open' ? textOf(found.department) : null) };
+}
+
+/**
+ * (1) "Send us a message": one button per topic, each with what it can do now.
+ * @param {object} config
+ * @param {object|null} availability the answer of GET /api/v1/visitor/availability, once loaded
+ */
+export function topicsScreen(config, availability = null) {
+  const found = (id) => (availability ? availability.topics.find((x) => x.id === id) : null);
+  const replies = replyTimes(availability);
   return h('section', { class: 'screen screen--topics', 'aria-labelledby': 'topics-title' },
     h('h1', { id: 'topics-title', tabindex: '-1', text: t('topics.title') }),
     h('p', { class: 'lead', text: t('topics.lead') }),
+    replies.all ? h('p', { class: 'typical', id: 'topics-typical', text: replies.all }) : null,
     h('ul', { class: 'topics' },
-      (config.topics || []).map((topic) => h('li', {},
-        h('button', {
-          type: 'button', class: 'topic', 'data-action': 'topic', 'data-topic': topic.id,
-          text: localized(topic.label, lang(), config.default_language),
-        })))));
+      (config.topics || []).map((topic) => {
+        const info = found(topic.id);
+        const line = stateLine(info) || replies.each(info);
+        const id = `topic-${topic.id}`;
+        return h('li', {},
+          h('button', {
+            type: 'button', id, class: `topic${info ? ` topic--${info.state}` : ''}`,
+            'data-action': 'topic', 'data-topic': topic.id,
+            'aria-labelledby': `${id}-label`, 'aria-describedby': line ? `${id}-state` : false,
+          },
+          h('span', { class: 'topic-label', id: `${id}-label`, text: localized(topic.label, lang(), config.default_language) }),
+          line ? h('span', { class: 'topic-state', id: `${id}-state`, text: line }) : null));
+      })));
+}
+
+/** "Topic: X (Change)", at the top of every screen about one topic. */
+export function chosenTopic(config, topicId) {
+  return h('p', { class: 'chosen' },
+    h('span', { class: 'chosen-label', text: t('prechat.topic') }), ' ',
+    h('strong', { text: topicLabel(config, topicId) }), ' ',
+    h('button', { type: 'button', class: 'link', 'data-action': 'change-topic', text: t('prechat.change_topic') }));
 }
 
 function optionalField(name, labelKey, values, hintKey = null) {
@@ -34,7 +88,8 @@ function optionalField(name, labelKey, values, hintKey = null) {
     }));
 }
 
-function policyLink(url, key) {
+/** A policy's link (a new tab), or its name alone when the desk gives no URL. */
+export function policyLink(url, key) {
   if (!url) return h('span', { text: t(key) });
   return h('a', { href: url, target: '_blank', rel: 'noopener', text: t(key) });
 }
@@ -51,10 +106,7 @@ export function prechatScreen(config, topicId, values, status = {}) {
   const max = config.limits && config.limits.message_max_chars;
   return h('section', { class: 'screen screen--prechat', 'aria-labelledby': 'prechat-title' },
     h('h1', { id: 'prechat-title', tabindex: '-1', text: t('prechat.title') }),
-    h('p', { class: 'chosen' },
-      h('span', { class: 'chosen-label', text: t('prechat.topic') }), ' ',
-      h('strong', { text: topicLabel(config, topicId) }), ' ',
-      h('button', { type: 'button', class: 'link', 'data-action': 'change-topic', text: t('prechat.change_topic') })),
+    chosenTopic(config, topicId),
     h('form', { class: 'prechat', 'data-form': 'prechat', novalidate: true, 'aria-busy': status.busy ? 'true' : 'false' },
       h('fieldset', { class: 'customer' },
         h('legend', { text: t('prechat.customer_legend') }),

@@ -1,5 +1,7 @@
 // Translation catalogs and the language choice. Adding a UI language means adding
-// /locales/<code>.json and one entry in LANGUAGES; nothing else names the languages.
+// /locales/<code>.json and one entry in LANGUAGES; nothing else names the languages
+// (docs/translations.md). Plurals, numbers, dates and times come from the browser's Intl (ICU,
+// the CLDR data Babel ships too): no format here is built by hand.
 import { h } from './dom.js';
 import * as store from './store.js';
 
@@ -7,9 +9,18 @@ import * as store from './store.js';
 export const LANGUAGES = [
   { code: 'ja', name: '日本語' },
   { code: 'en', name: 'English' },
+  { code: 'it', name: 'Italiano' },
+  { code: 'pt', name: 'Português' },
+  { code: 'fr', name: 'Français' },
+  { code: 'de', name: 'Deutsch' },
+  { code: 'nl', name: 'Nederlands' },
+  { code: 'es', name: 'Español' },
+  { code: 'sv', name: 'Svenska' },
+  { code: 'da', name: 'Dansk' },
 ];
 
 const STORAGE_KEY = 'madoguchi.lang';
+const HINT_KEY = 'madoguchi.lang_hint_dismissed';
 const catalogs = new Map();
 const listeners = new Set();
 let current = null;
@@ -24,21 +35,30 @@ function match(tag) {
   return supported.find((code) => code.toLowerCase() === primary) || null;
 }
 
-/**
- * Choose the language: ?lang=, then the remembered choice, then the browser's list, then fallback.
- * @param {string} fallback
- */
-export function chooseLanguage(fallback) {
-  const fromQuery = match(new URLSearchParams(location.search).get('lang'));
-  if (fromQuery) return fromQuery;
-  const remembered = match(store.get(STORAGE_KEY));
-  if (remembered) return remembered;
-  const browser = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
-  for (const tag of browser) {
+/** The first language of the browser's preferred list that is offered here, or null. */
+export function browserLanguage() {
+  const tags = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+  for (const tag of tags) {
     const found = match(tag);
     if (found) return found;
   }
-  return match(fallback) || supported[0];
+  return null;
+}
+
+/**
+ * Choose the language: the visitor's remembered choice, then ?lang= (a host page may pin one),
+ * then the browser's list, then the site's language, then the fallback.
+ * @param {string} fallback
+ * @param {string|null} [site] the host page's <html lang>
+ */
+export function chooseLanguage(fallback, site = null) {
+  // The visitor's own choice beats a language the host pinned: it is the one they can read.
+  return match(store.get(STORAGE_KEY))
+    || match(new URLSearchParams(location.search).get('lang'))
+    || browserLanguage()
+    || match(site)
+    || match(fallback)
+    || supported[0];
 }
 
 async function load(code) {
@@ -50,17 +70,23 @@ async function load(code) {
   return catalogs.get(code);
 }
 
+/** Load the catalog of `code` (a UI language) once, e.g. to show a visitor's words to an operator. */
+export async function loadCatalog(code) {
+  await load(code);
+}
+
 /**
  * Load the chosen language's catalog and set <html lang>.
- * @param {{fallback?: string, only?: string[]}} [options] `only` narrows the UI languages
+ * @param {{fallback?: string, only?: string[], site?: string|null}} [options] `only` narrows
+ *   the UI languages; `site` is the host page's language
  * @returns {Promise<string>} the language in use
  */
-export async function init({ fallback = 'ja', only = null } = {}) {
+export async function init({ fallback = 'ja', only = null, site = null } = {}) {
   if (only && only.length) {
     const narrowed = LANGUAGES.map((l) => l.code).filter((code) => only.includes(code));
     if (narrowed.length) supported = narrowed;
   }
-  const code = chooseLanguage(fallback);
+  const code = chooseLanguage(fallback, site);
   try {
     await load(code);
     current = code;
@@ -84,16 +110,58 @@ export function languages() {
   return LANGUAGES.filter((l) => supported.includes(l.code));
 }
 
+const numberFormats = new Map();
+const pluralRules = new Map();
+
+function cached(cache, code, make) {
+  if (!cache.has(code)) cache.set(code, make());
+  return cache.get(code);
+}
+
 /**
- * Translate `key`, filling `{name}` placeholders from `params`.
+ * The text of one catalog value in `code`: a string, or an object of CLDR plural categories
+ * ({"one": "…", "other": "…"}) chosen by `params.count`; numbers are formatted for `code`.
+ */
+function format(value, params, code) {
+  let text = value;
+  if (text !== null && typeof text === 'object') {
+    const count = Number(params.count);
+    const category = Number.isFinite(count)
+      ? cached(pluralRules, code, () => new Intl.PluralRules(code)).select(count)
+      : 'other';
+    text = text[category] ?? text.other ?? '';
+  }
+  return String(text).replace(/\{(\w+)\}/g, (whole, name) => {
+    if (!(name in params)) return whole;
+    const param = params[name];
+    return typeof param === 'number'
+      ? cached(numberFormats, code, () => new Intl.NumberFormat(code)).format(param)
+      : String(param);
+  });
+}
+
+/**
+ * Translate `key`, filling `{name}` placeholders from `params` (numbers in the UI language's
+ * digits and separators; a plural value picks its form by `params.count`).
  * @param {string} key
  * @param {Object<string, string|number>} [params]
  */
 export function t(key, params = {}) {
   const catalog = catalogs.get(current) || {};
-  const text = catalog[key];
-  if (text === undefined) return key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+  if (catalog[key] === undefined) return key;
+  return format(catalog[key], params, current);
+}
+
+/**
+ * A `t` for another loaded language (loadCatalog first): a key it lacks comes from the UI language.
+ * @param {string} code
+ * @returns {(key: string, params?: Object<string, string|number>) => string}
+ */
+export function translator(code) {
+  return (key, params = {}) => {
+    const value = (catalogs.get(code) || {})[key];
+    return value === undefined ? t(key, params) : format(value, params, code);
+  };
 }
 
 /** Whether the catalog has `key` (for codes the server may add before the catalogs know them). */
@@ -139,11 +207,29 @@ export async function setLanguage(code) {
   store.set(STORAGE_KEY, chosen, 365);
   const url = new URL(location.href);
   if (url.searchParams.has('lang')) {
-    // ?lang= wins over the remembered choice, so keep it in step or a reload would undo the switch.
+    // A reload keeps the URL even where the frame may store nothing: keep ?lang= in step.
     url.searchParams.set('lang', chosen);
     history.replaceState(history.state, '', url);
   }
   for (const fn of listeners) fn(current);
+}
+
+/**
+ * The language to offer in an "also available in …" notice, or null: the browser's language when
+ * the chat is in another one (the host page pinned it), the page itself is not in the browser's
+ * language, and the visitor has neither chosen a language nor dismissed this offer.
+ * @param {string|null} site the host page's <html lang>
+ */
+export function suggestedLanguage(site) {
+  const wanted = browserLanguage();
+  if (!wanted || wanted === current || wanted === match(site)) return null;
+  if (match(store.get(STORAGE_KEY)) || store.get(HINT_KEY) === wanted) return null;
+  return wanted;
+}
+
+/** Do not offer `code` again (the visitor closed the notice). */
+export function dismissSuggestion(code) {
+  store.set(HINT_KEY, code, 365);
 }
 
 /** Call `fn(lang)` after each language switch. */

@@ -1,7 +1,7 @@
 // Message bodies and conversation events as DOM. Bodies are text: they reach the page only through
 // text nodes (never parsed as HTML) with their whitespace kept; code is shown in <pre><code>.
-import { h } from './dom.js';
-import { t, formatTime, formatDateTime } from './i18n.js';
+import { h, localized } from './dom.js';
+import { t, lang, formatTime, formatDateTime } from './i18n.js';
 
 const FENCE = /```[^\n`]*\n?([\s\S]*?)```/g;
 
@@ -73,6 +73,30 @@ export function renderBody(body) {
   return root;
 }
 
+const renderers = new Map(); // kind -> (event, options) => HTMLLIElement|null
+
+/**
+ * Render events of `kind` with `fn(event, options)` in this app (console/notes.js: private notes).
+ * A kind only one app registers stays invisible in the other: the chat frame registers no `note`.
+ */
+export function registerRenderer(kind, fn) {
+  renderers.set(kind, fn);
+}
+
+/** The line of a `transferred` event, as the visitor or an operator reads it. */
+function transferText(data, reader, tr, code) {
+  const from = (data.from && data.from.name) || tr('message.operator');
+  const name = data.to && data.to.name;
+  if (data.reason === 'take_over') {
+    return reader === 'visitor' ? tr('transferred.taken_over', { name }) : tr('event.taken_over', { name, from });
+  }
+  if (name) return reader === 'visitor' ? tr('transferred.operator', { name }) : tr('event.transferred', { name, from });
+  const department = localized(data.department_name, code, 'en') || data.department || '';
+  return reader === 'visitor'
+    ? tr('transferred.department', { department })
+    : tr('event.transferred_department', { department, from });
+}
+
 function timeElement(iso) {
   return h('time', { datetime: iso || '', title: iso ? formatDateTime(iso) : false, text: formatTime(iso) });
 }
@@ -80,11 +104,15 @@ function timeElement(iso) {
 /**
  * Render a stored event as a list item.
  * @param {object} event a protocol `event`
- * @param {{viewer: 'visitor'|'operator', topicLabel?: (id: string) => string}} options
+ * @param {{viewer: 'visitor'|'operator', topicLabel?: (id: string) => string,
+ *   words?: {lang: string, t: Function, topicLabel: (id: string) => string}|null}} options
+ *   `words`: show system lines as the visitor reads them, in their language (console toggle)
  * @returns {HTMLLIElement|null}
  */
-export function renderEvent(event, { viewer, topicLabel = (id) => id }) {
+export function renderEvent(event, { viewer, topicLabel = (id) => id, words = null }) {
   const data = event.data || {};
+  const custom = renderers.get(event.kind);
+  if (custom) return custom(event, { viewer, topicLabel, words });
   if (event.kind === 'message') {
     const role = event.author && event.author.role;
     const mine = role === viewer;
@@ -100,20 +128,35 @@ export function renderEvent(event, { viewer, topicLabel = (id) => id }) {
       ' ', timeElement(event.at)),
     renderBody(event.body));
   }
+  const tr = words ? words.t : t;
+  const label = words ? words.topicLabel : topicLabel;
+  const reader = words ? 'visitor' : viewer;
   let text = null;
   if (event.kind === 'created') {
-    text = t('event.created', { topic: topicLabel(data.topic) });
+    text = tr('event.created', { topic: label(data.topic) });
   } else if (event.kind === 'assigned') {
-    text = t('event.assigned', { name: (data.operator && data.operator.name) || t('message.operator') });
+    text = tr('event.assigned', { name: (data.operator && data.operator.name) || tr('message.operator') });
+  } else if (event.kind === 'joined') {
+    text = tr('event.joined', { name: (data.operator && data.operator.name) || tr('message.operator') });
+  } else if (event.kind === 'transferred') {
+    text = transferText(data, reader, tr, words ? words.lang : lang());
   } else if (event.kind === 'ended') {
     const reason = data.reason || 'resolved';
-    text = viewer === 'visitor'
-      ? t(`ended.${reason}`)
-      : t('event.ended', { reason: t(`reason.${reason}`) });
+    text = reader === 'visitor'
+      ? tr(`ended.${reason}`)
+      : tr('event.ended', { reason: tr(`reason.${reason}`) });
+  } else if (event.kind === 'offline' && reader === 'operator') {
+    // The operator's words: what became of the chat (the visitor's follow, below).
+    text = tr(`event.offline.${data.reason === 'left_message' ? 'left_message' : 'no_operator'}`);
+  } else if (event.kind === 'offline') {
+    // The visitor's thread says why the chat left the queue, kindly (SPEC P5).
+    text = tr(`offline.${data.reason === 'left_message' ? 'left_message' : 'no_operator'}`);
   } else {
     return null; // a kind this client does not know yet
   }
-  return h('li', { class: `system system--${event.kind}`, dataset: { seq: String(event.seq) } },
+  return h('li', {
+    class: `system system--${event.kind}`, dataset: { seq: String(event.seq) }, lang: words ? words.lang : false,
+  },
     h('span', { class: 'system-text', text }), ' ', timeElement(event.at));
 }
 

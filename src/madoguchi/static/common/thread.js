@@ -16,6 +16,7 @@ export class Thread {
     this.events = [];
     this.pending = [];
     this.failed = new Map(); // client_id -> localized reason
+    this.words = null; // system lines in the visitor's language (console), see renderEvent
     this.typingTimer = 0;
     this.list = h('ol', {
       class: 'messages', id: `${id}-messages`, role: 'log', 'aria-live': 'polite',
@@ -40,7 +41,13 @@ export class Thread {
   }
 
   item(event) {
-    return renderEvent(event, { viewer: this.viewer, topicLabel: this.topicLabel });
+    return renderEvent(event, { viewer: this.viewer, topicLabel: this.topicLabel, words: this.words });
+  }
+
+  /** Show system lines as the visitor reads them (`words` from renderEvent), or not (null). */
+  setWords(words) {
+    this.words = words;
+    this.render();
   }
 
   /** Append one new event (the next seq). */

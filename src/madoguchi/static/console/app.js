@@ -4,15 +4,27 @@
 //   session.js  REST calls made as the operator, and the one place that notices the session is gone
 //   live.js     the one socket and the fetches that catch up with it: my chats, their history, the queue
 //   actions.js  what the operator does: presence, accept, end a chat, close its pane
+//   inbox.js    offers made to me (accept, decline, why one went away) and offline messages
+//   notes.js    private notes: the composer's note switch and how notes look (SPEC A6)
+//   transfer.js the Transfer dialog, and a chat that stops being mine (`unassigned`) (SPEC A6)
+//   supervisor.js  the supervisors' overview: queues, chats, operators; join, take over (SPEC A9)
 import * as i18n from '../common/i18n.js';
 import { errorText } from '../common/i18n.js';
 import { request } from '../common/api.js';
 import { installComposer } from '../common/thread.js';
 import { installCopyHandler } from '../common/render.js';
-import { root, state, renderAll, renderTabs, renderWaitedTimes, select } from './page.js';
+import {
+  root, state, renderAll, renderTabs, renderWaitedTimes, renderCountdowns, select,
+} from './page.js';
 import { api, whenSessionGone } from './session.js';
 import { startSocket, stopSocket, loadMine, loadQueue, sendMessage, sendTyping } from './live.js';
 import { setPresence, accept, endChat, closePane } from './actions.js';
+import {
+  installInbox, acceptOffer, declineOffer, dismissNotice, loadOffline, openOffline, closeReader,
+} from './inbox.js';
+import { installNotes, isNoteMode, addNote } from './notes.js';
+import { installTransfer } from './transfer.js';
+import { installSupervisor } from './supervisor.js';
 
 async function boot() {
   await i18n.init({ fallback: 'ja' });
@@ -53,6 +65,7 @@ function enterConsole({ operator, csrf_token: csrf }) {
   startSocket();
   loadQueue();
   loadMine();
+  loadOffline();
 }
 
 function loggedOut() {
@@ -60,8 +73,10 @@ function loggedOut() {
   for (const pane of state.panes.values()) pane.element.remove();
   Object.assign(state, {
     screen: 'login', me: null, csrf: null, queue: [], queueNotice: null, active: null, order: [],
-    connection: 'idle', connectedOnce: false,
+    connection: 'idle', connectedOnce: false, offerNotices: [], offline: [], reader: null,
   });
+  state.offers.clear();
+  state.offerBusy.clear();
   state.panes.clear();
   state.events.clear();
   state.previews.clear();
@@ -85,6 +100,11 @@ function installHandlers() {
       case 'accept': accept(id); break;
       case 'close-pane': closePane(id); break;
       case 'logout': logout(); break;
+      case 'accept-offer': acceptOffer(id); break;
+      case 'decline-offer': declineOffer(id); break;
+      case 'dismiss-offer-notice': dismissNotice(target.dataset.key); break;
+      case 'read-offline': openOffline(id); break;
+      case 'close-reader': closeReader(); break;
       default:
     }
   });
@@ -115,8 +135,16 @@ function installHandlers() {
     select(state.order[index]);
   });
   installComposer(root, {
-    send: (form, text) => sendMessage(form.closest('.pane')?.dataset.id, text),
-    typing: (form, on) => sendTyping(form.closest('.pane')?.dataset.id, on),
+    send: (form, text) => {
+      const id = form.closest('.pane')?.dataset.id;
+      if (isNoteMode(id)) addNote(id, text); // a private note (notes.js), not a message
+      else sendMessage(id, text);
+    },
+    // Writing a note is not typing to the visitor: they are not told.
+    typing: (form, on) => {
+      const id = form.closest('.pane')?.dataset.id;
+      if (!isNoteMode(id)) sendTyping(id, on);
+    },
   });
   installCopyHandler(root);
   i18n.installLanguageSwitcher(root);
@@ -128,8 +156,13 @@ function installHandlers() {
     }
   });
   setInterval(renderWaitedTimes, 30_000);
+  setInterval(renderCountdowns, 1_000);
 }
 
 whenSessionGone(loggedOut);
 installHandlers();
+installInbox();
+installNotes(root);
+installTransfer(root);
+installSupervisor(root);
 boot();

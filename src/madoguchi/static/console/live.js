@@ -5,11 +5,19 @@ import { socketUrl } from '../common/api.js';
 import { errorText } from '../common/i18n.js';
 import { ChatSocket } from '../common/socket.js';
 import { ChatPane } from './pane.js';
-import { state, renderQueue, renderTabs, renderPanes, renderConnection, select } from './page.js';
+import {
+  state, renderQueue, renderTabs, renderPanes, renderConnection, renderOffers, renderOffline, select,
+} from './page.js';
 import { api, conversationPath, sessionGone } from './session.js';
 
 let socket = null;
 let queueTimer = 0;
+const listeners = []; // [type, fn] added by other modules (inbox.js: offers)
+
+/** Call `fn(frame)` for every frame of `type` on the socket (set up before startSocket). */
+export function onSocket(type, fn) {
+  listeners.push([type, fn]);
+}
 
 /** Open the socket (after logging in). */
 export function startSocket() {
@@ -48,6 +56,7 @@ export function startSocket() {
     renderConnection();
   });
   socket.addEventListener('unauthorized', () => sessionGone());
+  for (const [type, fn] of listeners) socket.addEventListener(type, (e) => fn(e.detail));
   socket.start();
 }
 
@@ -146,7 +155,8 @@ export async function loadQueue() {
   } catch (_) { /* keep the last list */ }
 }
 
-async function loadPreview(id) {
+/** Fetch the first message of a waiting chat, an offer or an offline message, and show it. */
+export async function loadPreview(id) {
   state.previews.set(id, undefined);
   try {
     const { events } = await api('GET', conversationPath(id, '/events?since=0'));
@@ -157,6 +167,8 @@ async function loadPreview(id) {
     return;
   }
   if (state.queue.some((c) => c.id === id)) renderQueue();
+  if (state.offers.has(id)) renderOffers();
+  if (state.offline.some((c) => c.id === id)) renderOffline();
 }
 
 /** Send what the operator wrote in the pane of `id` (nothing once the chat has ended). */

@@ -1,9 +1,12 @@
-// The console's state and the page drawn from it: the login form, or the header, the waiting
-// queue, the chat tabs and the panes. Nothing here talks to the server.
+// The console's state and the page drawn from it: the login form, or the header, the offers made
+// to me, the waiting queue, the chat tabs, the offline messages and the panes. Nothing here talks
+// to the server.
 import { h, replace, localized } from '../common/dom.js';
 import * as i18n from '../common/i18n.js';
 import { t } from '../common/i18n.js';
 import { queueChildren, refreshWaited } from './queue.js';
+import { offersChildren, refreshCountdowns } from './offers.js';
+import { offlineChildren, readerChildren } from './offline.js';
 import { loginView, headerChildren, tabsChildren } from './views.js';
 
 export const root = document.getElementById('app');
@@ -21,16 +24,28 @@ export const state = {
   order: [],
   active: null,
   events: new Map(), // conversation id -> events applied so far
+  offers: new Map(), // conversation id -> {conversation, expires_at, total}: held for me to accept
+  offerNotices: [], // {key, topic, text}: why an offer went away
+  offerBusy: new Set(), // offers being accepted or declined
+  offline: [], // offline messages (summaries), oldest first
+  reader: null, // {summary, thread, error}: the offline message open in the reader
   connection: 'idle',
   connectedOnce: false,
 };
 
 const headerEl = h('header', { class: 'console-header' });
+const offersSection = h('section', { class: 'offers', 'aria-labelledby': 'offers-title' });
+const offlineSection = h('section', { class: 'offline', 'aria-labelledby': 'offline-title' });
+// Screen readers hear a new offer and why one went away from here: the region stays in the page
+// so that a change of its text is announced (a region added with its text often is not).
+const announcer = h('div', { class: 'visually-hidden', 'aria-live': 'assertive', 'aria-atomic': 'true' });
+const readerEl = h('dialog', { class: 'reader', id: 'offline-reader', 'aria-labelledby': 'reader-title' });
 const queueSection = h('section', { class: 'queue', 'aria-labelledby': 'queue-title' });
 const mineSection = h('section', { class: 'mine', 'aria-labelledby': 'mine-title' });
 const panesEl = h('main', { class: 'panes', id: 'panes' });
 const bodyEl = h('div', { class: 'console-body' },
-  h('aside', { class: 'sidebar' }, queueSection, mineSection), panesEl);
+  h('aside', { class: 'sidebar' }, offersSection, queueSection, mineSection, offlineSection), panesEl,
+  announcer, readerEl);
 
 /** The UI-language label of a topic id (the id itself until the config has come). */
 export function topicLabel(id) {
@@ -45,7 +60,10 @@ export function renderAll() {
     replace(root, loginView(state.login));
   } else if (state.screen === 'main') {
     renderHeader();
+    renderOffers();
     renderQueue();
+    renderOffline();
+    renderReader();
     for (const pane of state.panes.values()) pane.render();
     renderTabs();
     renderPanes();
@@ -80,10 +98,66 @@ export function renderConnection() {
 
 /** Redraw the waiting list (without the chats I already have a pane for). */
 export function renderQueue() {
-  const waiting = state.queue.filter((c) => !state.panes.has(c.id));
+  const waiting = state.queue.filter((c) => !state.panes.has(c.id) && !state.offers.has(c.id));
   replace(queueSection, queueChildren(waiting, {
     topicLabel, notice: state.queueNotice, previews: state.previews, accepting: state.accepting,
   }));
+}
+
+/** The UI-language name of a department id (the id itself until the config has come). */
+export function departmentLabel(id) {
+  const dep = ((state.config && state.config.departments) || []).find((x) => x.id === id);
+  return dep ? localized(dep.name, i18n.lang(), state.config.default_language) : (id || '');
+}
+
+/** Redraw the offers made to me and the notices of those that went away, keeping the focus. */
+export function renderOffers() {
+  const focused = offersSection.contains(document.activeElement) && document.activeElement.id;
+  offersSection.hidden = !state.offers.size && !state.offerNotices.length;
+  replace(offersSection, offersChildren([...state.offers.values()], {
+    notices: state.offerNotices, topicLabel, departmentLabel, previews: state.previews,
+    busy: state.offerBusy,
+  }));
+  if (focused) document.getElementById(focused)?.focus();
+}
+
+/** Move the offers' countdowns on (every second). */
+export function renderCountdowns() {
+  refreshCountdowns(offersSection);
+}
+
+/** Say `text` to screen readers now (a new offer, an offer gone). */
+export function announce(text) {
+  announcer.textContent = '';
+  // A tick later, so that the same words twice are announced twice.
+  setTimeout(() => { announcer.textContent = text; }, 50);
+}
+
+/** Redraw the offline messages list, keeping the focus. */
+export function renderOffline() {
+  const focused = offlineSection.contains(document.activeElement) && document.activeElement.id;
+  replace(offlineSection, offlineChildren(state.offline, { topicLabel, previews: state.previews }));
+  if (focused) document.getElementById(focused)?.focus();
+}
+
+/** Draw the reader of the open offline message (a modal dialog), or close it. */
+export function renderReader() {
+  const r = state.reader;
+  if (!r) {
+    if (readerEl.open) readerEl.close();
+    readerEl.replaceChildren();
+    return;
+  }
+  replace(readerEl, readerChildren(r.summary, {
+    thread: r.thread, error: r.error, topicLabel, departmentLabel,
+  }));
+  if (r.thread) r.thread.render();
+  if (!readerEl.open) readerEl.showModal();
+}
+
+/** The reader's dialog (app.js listens to its closing). */
+export function readerDialog() {
+  return readerEl;
 }
 
 /** Refresh the "waited" times of the waiting list. */

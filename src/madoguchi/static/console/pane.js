@@ -1,7 +1,11 @@
 // One chat in the console: the visitor's context, the messages, the composer, the end controls.
 import { h, localized } from '../common/dom.js';
-import { t, lang } from '../common/i18n.js';
+import { t, lang, LANGUAGES, loadCatalog, translator } from '../common/i18n.js';
 import { Thread, composer } from '../common/thread.js';
+
+/** Parts other modules add to every pane: transfer.js the header's Transfer button, notes.js the
+ * composer's private-note switch. Each is `(pane) => Node|null`, called at every render. */
+export const paneParts = { head: [], composer: [] };
 
 export const END_REASONS = [
   'resolved', 'other_channel', 'unrelated', 'prohibited', 'unreadable', 'no_reply', 'time_limit',
@@ -83,11 +87,44 @@ export class ChatPane {
     this.endError = false;
     this.thread = new Thread({ viewer: 'operator', topicLabel: (id) => this.topicLabel(id), id: this.domId });
     this.element = h('section', { class: 'pane', id: this.domId, role: 'tabpanel', dataset: { id: this.id } });
+    this.visitorWords = false; // the operator asked to see system lines in the visitor's language
+    this.element.addEventListener('change', (event) => {
+      if (event.target.matches('[data-action="visitor-words"]')) this.showVisitorWords(event.target.checked);
+    });
   }
 
-  topicLabel(id) {
+  topicLabel(id, code = lang()) {
     const topic = ((this.config && this.config.topics) || []).find((x) => x.id === id);
-    return topic ? localized(topic.label, lang(), this.config.default_language) : (id || '');
+    return topic ? localized(topic.label, code, this.config.default_language) : (id || '');
+  }
+
+  /** The visitor's language when it is a UI language other than mine (else null). */
+  visitorLanguage() {
+    const code = this.summary.language;
+    return code && code !== lang() && LANGUAGES.some((l) => l.code === code) ? code : null;
+  }
+
+  visitorWordsToggle() {
+    const code = this.visitorLanguage();
+    if (!code) return null;
+    const id = `${this.domId}-visitor-words`;
+    return h('span', { class: 'pane-words' },
+      h('input', { type: 'checkbox', id, 'data-action': 'visitor-words', checked: this.visitorWords }),
+      h('label', { for: id, text: t('lang.visitor_system', { language: languageName(code) }) }));
+  }
+
+  /** Show the system lines as the visitor reads them, in their language, or as I read them. */
+  async showVisitorWords(on) {
+    this.visitorWords = on;
+    const code = this.visitorLanguage();
+    let words = null;
+    if (on && code) {
+      try {
+        await loadCatalog(code);
+        words = { lang: code, t: translator(code), topicLabel: (id) => this.topicLabel(id, code) };
+      } catch (_) { /* the catalog did not come: keep my language */ }
+    }
+    if (this.visitorWords === on) this.thread.setWords(words);
   }
 
   get ended() {
@@ -105,11 +142,14 @@ export class ChatPane {
       h('div', { class: 'pane-main' },
         h('header', { class: 'pane-head' },
           h('h2', { id: `${this.domId}-title`, tabindex: '-1', text: chatTitle(s) }),
-          h('span', { class: 'pane-topic', text: `${this.topicLabel(s.topic)} · ${languageName(s.language)}` })),
+          h('span', { class: 'pane-topic', text: `${this.topicLabel(s.topic)} · ${languageName(s.language)}` }),
+          this.visitorWordsToggle(),
+          paneParts.head.map((part) => part(this))),
         this.notice ? h('p', { class: 'notice', role: 'alert', text: this.notice }) : null,
         this.thread.scroller,
         this.thread.typingLine,
         this.ended ? this.endedNote() : composer({ id: `${this.domId}-composer`, maxLength: this.maxLength() }),
+        this.ended ? null : paneParts.composer.map((part) => part(this)),
         this.ended ? null : this.endControls()),
       this.contextPanel());
     const textarea = this.element.querySelector('[data-composer]');

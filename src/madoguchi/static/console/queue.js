@@ -11,7 +11,8 @@ export function waitedText(iso, now = Date.now()) {
   return t('queue.waited_hours', { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
 }
 
-function prechatList(prechat) {
+/** The pre-chat fields the visitor filled in, as a small list (null when none). */
+export function prechatList(prechat) {
   const p = prechat || {};
   const rows = [
     ['context.member_id', p.member_id], ['context.contract_name', p.contract_name],

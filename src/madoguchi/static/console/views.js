@@ -38,6 +38,10 @@ export function headerChildren(me, reconnecting) {
       h('label', { for: 'presence', class: 'visually-hidden', text: t('presence.label') }),
       h('span', { class: `presence-dot presence-dot--${me.status}`, 'aria-hidden': 'true' }),
       presence),
+    // Supervisors' overview of every queue, chat and operator (supervisor.js).
+    me.role === 'supervisor' || me.role === 'admin'
+      ? h('button', { type: 'button', class: 'secondary small', 'data-action': 'overview-open', id: 'overview-open', text: t('supervisor.open') })
+      : null,
     i18n.languageSwitcher('console-lang'),
     h('button', { type: 'button', class: 'secondary small', 'data-action': 'logout', id: 'logout', text: t('console.logout') }),
   ];
