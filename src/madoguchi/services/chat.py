@@ -22,7 +22,7 @@ from madoguchi.domain.events import queue_changed_frame
 from madoguchi.domain.handoff import for_visitor
 from madoguchi.domain.records import Actor, Conversation, Event
 from madoguchi.services import availability, routing, timers
-from madoguchi.services.desk import Desk, conversation_topic, queue_topic
+from madoguchi.services.desk import Desk, Unit, conversation_topic, queue_topic
 from madoguchi.services.timeline import append_event, record_event
 from madoguchi.store import conversations as repo
 from madoguchi.store import operators as op_repo
@@ -97,6 +97,32 @@ def check_topic(config: DeskConfig, topic: str, language: str, consent: bool) ->
     return chosen
 
 
+async def _first_events(
+    unit: Unit,
+    conv_id: str,
+    visitor_id: str,
+    created: dict[str, Any],
+    message: tuple[str, str] | None,
+) -> None:
+    """A new conversation's ``created`` event, then the visitor's first message if any."""
+    await append_event(
+        unit, conv_id, EventKind.CREATED, role=Role.VISITOR, author_id=visitor_id, data=created
+    )
+    if message is not None:
+        claim = await repo.next_seq(unit.conn, conv_id)
+        assert claim is not None
+        await record_event(
+            unit,
+            conv_id,
+            claim.seq,
+            EventKind.MESSAGE,
+            role=Role.VISITOR,
+            author_id=visitor_id,
+            client_id=message[0],
+            body=message[1],
+        )
+
+
 async def do_start_conversation(
     desk: Desk,
     visitor_id: str,
@@ -132,27 +158,7 @@ async def do_start_conversation(
             context=clean_context,
             now=desk.clock(),
         )
-        await append_event(
-            unit,
-            conv_id,
-            EventKind.CREATED,
-            role=Role.VISITOR,
-            author_id=visitor_id,
-            data={"topic": chosen.id},
-        )
-        if message is not None:
-            claim = await repo.next_seq(unit.conn, conv_id)
-            assert claim is not None
-            await record_event(
-                unit,
-                conv_id,
-                claim.seq,
-                EventKind.MESSAGE,
-                role=Role.VISITOR,
-                author_id=visitor_id,
-                client_id=message[0],
-                body=message[1],
-            )
+        await _first_events(unit, conv_id, visitor_id, {"topic": chosen.id}, message)
         await routing.schedule_max_wait(unit, conv_id, chosen.department)
         unit.publish(
             queue_topic(chosen.department),
@@ -206,26 +212,8 @@ async def do_leave_message(
             now=desk.clock(),
             status=Status.OFFLINE,
         )
-        await append_event(
-            unit,
-            conv_id,
-            EventKind.CREATED,
-            role=Role.VISITOR,
-            author_id=visitor_id,
-            data={"topic": chosen.id, "offline": True},
-        )
-        claim = await repo.next_seq(unit.conn, conv_id)
-        assert claim is not None
-        await record_event(
-            unit,
-            conv_id,
-            claim.seq,
-            EventKind.MESSAGE,
-            role=Role.VISITOR,
-            author_id=visitor_id,
-            client_id=client_id,
-            body=body,
-        )
+        created = {"topic": chosen.id, "offline": True}
+        await _first_events(unit, conv_id, visitor_id, created, (client_id, body))
         await append_event(
             unit, conv_id, EventKind.OFFLINE, role=Role.SYSTEM, data={"reason": "left_message"}
         )
