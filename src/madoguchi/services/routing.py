@@ -147,23 +147,26 @@ async def do_route(desk: Desk, conversation_id: str) -> str | None:
         return await route_in(unit, conv)
 
 
-async def _move_on(unit: Unit, conversation_id: str, reason: str, *, passed: bool) -> str | None:
-    conv = await _locked(unit, conversation_id)
-    if conv is None or conv.status is not Status.WAITING or conv.offered_to is None:
-        return None
+async def _move_on(unit: Unit, conv: Conversation, reason: str, *, passed: bool) -> str | None:
+    """Within a unit that locked ``conv``, an offered chat: take the offer back, route again."""
     await withdraw_in(unit, conv, reason, passed=passed)
-    fresh = await conv_repo.get_conversation(unit.conn, conversation_id)
+    fresh = await conv_repo.get_conversation(unit.conn, conv.id)
     assert fresh is not None
     return await route_in(unit, fresh)
+
+
+def _offered(conv: Conversation, operator_id: object) -> bool:
+    """Whether the chat is waiting and offered to this operator now."""
+    return conv.status is Status.WAITING and conv.offered_to == operator_id
 
 
 async def do_decline(desk: Desk, operator_id: str, conversation_id: str) -> None:
     """An operator declines a chat offered to them: it moves to the next operator."""
     async with desk.unit() as unit:
         conv = await _locked(unit, conversation_id)
-        if conv is None or conv.offered_to != operator_id or conv.status is not Status.WAITING:
+        if conv is None or not _offered(conv, operator_id):
             raise DomainError("not_offered", "This chat is not offered to you (any more).", 409)
-        await _move_on(unit, conversation_id, "declined", passed=True)
+        await _move_on(unit, conv, "declined", passed=True)
 
 
 async def withdraw_offers_in(unit: Unit, operator_id: str) -> list[str]:
@@ -175,7 +178,7 @@ async def withdraw_offers_in(unit: Unit, operator_id: str) -> list[str]:
     withdrawn = []
     for conv in await conv_repo.list_offered_to(unit.conn, operator_id):
         locked = await _locked(unit, conv.id)
-        if locked is not None and locked.offered_to == operator_id:
+        if locked is not None and _offered(locked, operator_id):
             # Not "passed": once back, they may be offered it again.
             await withdraw_in(unit, locked, "unavailable", passed=False)
             withdrawn.append(locked.id)
@@ -200,11 +203,9 @@ async def do_withdraw_offers(desk: Desk, operator_id: str) -> int:
 
 async def on_offer_lapsed(unit: Unit, timer: timers.Timer) -> None:
     """Timer: an offer was not accepted in time; the next operator gets it."""
-    conv_id = timer.key.removeprefix("offer:")
-    conv = await _locked(unit, conv_id)
-    if conv is None or conv.offered_to != timer.payload.get("operator_id"):
-        return
-    await _move_on(unit, conv_id, "lapsed", passed=True)
+    conv = await _locked(unit, timer.key.removeprefix("offer:"))
+    if conv is not None and _offered(conv, timer.payload.get("operator_id")):
+        await _move_on(unit, conv, "lapsed", passed=True)
 
 
 async def on_max_wait(unit: Unit, timer: timers.Timer) -> None:
