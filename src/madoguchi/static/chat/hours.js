@@ -3,8 +3,8 @@
 // again later); both offer the offline message form, and a thank-you once it is sent.
 // Pure builders, like screens.js; app.js handles their data-action / data-form attributes.
 import { h } from '../common/dom.js';
-import { t, tNodes, lang } from '../common/i18n.js';
-import { chosenTopic, policyLink } from './screens.js';
+import { t, lang } from '../common/i18n.js';
+import { chosenTopic, consentField } from './screens.js';
 import { formatDay, formatSpans, formatWhen, languageList, languageName, localDays, zoneName } from './when.js';
 
 /** A topic's entry in the availability answer, or null. */
@@ -73,18 +73,7 @@ export function leaveForm(config, values, status = {}) {
   field('name', 'text', 'leave.name', values, errors, { autocomplete: 'name' }),
   field('email', 'email', 'leave.email', values, errors, { autocomplete: 'email', inputmode: 'email' }),
   field('message', 'textarea', 'leave.message', values, errors, { maxlength: max ? String(max) : false }),
-  h('div', { class: `consent${errors.consent ? ' consent--error' : ''}` },
-    h('input', {
-      type: 'checkbox', id: 'leave-consent', name: 'consent', checked: Boolean(values.consent),
-      'aria-required': 'true', 'aria-invalid': errors.consent ? 'true' : false,
-      'aria-describedby': errors.consent ? 'leave-consent-error' : false,
-    }),
-    h('label', { for: 'leave-consent' },
-      tNodes('prechat.consent', {
-        chat_policy: policyLink(company.chat_policy_url, 'prechat.chat_policy'),
-        privacy_policy: policyLink(company.privacy_policy_url, 'prechat.privacy_policy'),
-      }), ' ', h('span', { class: 'required', text: t('prechat.required') })),
-    errors.consent ? h('p', { class: 'field-error', id: 'leave-consent-error', text: errors.consent }) : null),
+  consentField('leave', company, values.consent, errors.consent || null),
   status.error ? h('p', { class: 'form-error', role: 'alert', text: status.error }) : null,
   h('button', {
     type: 'submit', class: 'primary', disabled: status.busy ? true : false,

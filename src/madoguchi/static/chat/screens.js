@@ -89,9 +89,32 @@ function optionalField(name, labelKey, values, hintKey = null) {
 }
 
 /** A policy's link (a new tab), or its name alone when the desk gives no URL. */
-export function policyLink(url, key) {
+function policyLink(url, key) {
   if (!url) return h('span', { text: t(key) });
   return h('a', { href: url, target: '_blank', rel: 'noopener', text: t(key) });
+}
+
+/**
+ * The required "I agree to the chat and privacy policies" box of a form, with its error if any.
+ * @param {string} form the id prefix: `prechat`, `leave`
+ * @param {object} company the config's company (the policies' URLs)
+ * @param {boolean} checked
+ * @param {string|null} error the text to show under it
+ */
+export function consentField(form, company, checked, error) {
+  const id = `${form}-consent`;
+  return h('div', { class: `consent${error ? ' consent--error' : ''}` },
+    h('input', {
+      type: 'checkbox', id, name: 'consent', checked: Boolean(checked),
+      'aria-required': 'true', 'aria-invalid': error ? 'true' : false,
+      'aria-describedby': error ? `${id}-error` : false,
+    }),
+    h('label', { for: id },
+      tNodes('prechat.consent', {
+        chat_policy: policyLink(company.chat_policy_url, 'prechat.chat_policy'),
+        privacy_policy: policyLink(company.privacy_policy_url, 'prechat.privacy_policy'),
+      }), ' ', h('span', { class: 'required', text: t('prechat.required') })),
+    error ? h('p', { class: 'field-error', id: `${id}-error`, text: error }) : null);
 }
 
 /**
@@ -120,20 +143,8 @@ export function prechatScreen(config, topicId, values, status = {}) {
           id: 'prechat-message', name: 'message', rows: '4', maxlength: max ? String(max) : false,
           placeholder: t('prechat.message_placeholder'),
         }, values.message || '')),
-      h('div', { class: `consent${status.consentError ? ' consent--error' : ''}` },
-        h('input', {
-          type: 'checkbox', id: 'prechat-consent', name: 'consent', checked: Boolean(values.consent),
-          'aria-required': 'true', 'aria-invalid': status.consentError ? 'true' : false,
-          'aria-describedby': status.consentError ? 'prechat-consent-error' : false,
-        }),
-        h('label', { for: 'prechat-consent' },
-          tNodes('prechat.consent', {
-            chat_policy: policyLink(company.chat_policy_url, 'prechat.chat_policy'),
-            privacy_policy: policyLink(company.privacy_policy_url, 'prechat.privacy_policy'),
-          }), ' ', h('span', { class: 'required', text: t('prechat.required') })),
-        status.consentError
-          ? h('p', { class: 'field-error', id: 'prechat-consent-error', text: t('error.consent_required') })
-          : null),
+      consentField('prechat', company, values.consent,
+        status.consentError ? t('error.consent_required') : null),
       status.error ? h('p', { class: 'form-error', role: 'alert', text: status.error }) : null,
       h('button', {
         type: 'submit', class: 'primary', disabled: status.busy ? true : false,
