@@ -12,7 +12,7 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -37,6 +37,7 @@ from madoguchi.domain.hours import (
     parse_span,
     parse_time_zone,
 )
+from madoguchi.domain.limits import Policy
 
 Localized = dict[str, str]
 _ID = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
@@ -92,6 +93,47 @@ class Department(_Model):
     # The [hours.<name>] it keeps: one name for every language, or {language = name} (a
     # language without an entry is not served); absent: open 24/7.
     hours: str | dict[str, str] | None = None
+    # The limits on a chat with an operator (docs/lifecycle.md); 0 turns a limit off.
+    # Idle (P2): nothing happened for this long, a warning idle_warning_minutes before.
+    idle_minutes: int = Field(20, ge=0, le=24 * 60)
+    idle_warning_minutes: int = Field(5, ge=1, le=24 * 60)
+    # No reply (P3): the operator wrote last and the visitor did not answer (off by default:
+    # the first seed page promises 20 idle minutes, which a shorter no-reply limit would break).
+    no_reply_minutes: int = Field(0, ge=0, le=24 * 60)
+    no_reply_warning_minutes: int = Field(2, ge=1, le=24 * 60)
+    # Time limit (P4): one inquiry over this long after an operator first took it; the operator
+    # sees the time left from time_limit_notice_minutes before; then "end" or "follow_up".
+    time_limit_minutes: int = Field(30, ge=0, le=24 * 60)
+    time_limit_notice_minutes: int = Field(10, ge=1, le=24 * 60)
+    time_limit_action: Literal["end", "follow_up"] = "end"
+
+    @model_validator(mode="after")
+    def _warnings_inside_limits(self) -> Department:
+        for limit in ("idle", "no_reply", "time_limit"):
+            minutes = getattr(self, f"{limit}_minutes")
+            lead_name = (
+                f"{limit}_notice_minutes" if limit == "time_limit" else f"{limit}_warning_minutes"
+            )
+            if minutes and getattr(self, lead_name) >= minutes:
+                raise ValueError(f"{lead_name} must be less than {limit}_minutes")
+        return self
+
+    @property
+    def policy(self) -> Policy:
+        """The limits as domain/limits.py takes them."""
+        return Policy(
+            idle=_minutes(self.idle_minutes),
+            idle_warning=timedelta(minutes=self.idle_warning_minutes),
+            no_reply=_minutes(self.no_reply_minutes),
+            no_reply_warning=timedelta(minutes=self.no_reply_warning_minutes),
+            time_limit=_minutes(self.time_limit_minutes),
+            time_notice=timedelta(minutes=self.time_limit_notice_minutes),
+            time_limit_action=self.time_limit_action,
+        )
+
+
+def _minutes(minutes: int) -> timedelta | None:
+    return timedelta(minutes=minutes) if minutes else None
 
 
 class Topic(_Model):
@@ -122,6 +164,32 @@ class Auth(_Model):
     argon2_time_cost: int = Field(3, ge=1, le=20)
     argon2_memory_kib: int = Field(65536, ge=1024, le=4_194_304)
     argon2_parallelism: int = Field(4, ge=1, le=64)
+
+
+class Retention(_Model):
+    """How long a conversation's content is kept (SPEC P10, docs/lifecycle.md).
+
+    "keep": forever; "days": erased ``days`` after the chat ended, by a daily purge; "none":
+    erased as soon as the chat has ended and the visitor's download window has closed. Erasure
+    leaves what metrics need: times, department, language, operator, rating, end reason.
+    """
+
+    policy: Literal["keep", "days", "none"] = "keep"
+    days: int | None = Field(None, ge=1, le=36_500)
+    # After the end, the visitor may still download the transcript this long (V11).
+    download_window_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
+
+    @model_validator(mode="after")
+    def _days_with_days(self) -> Retention:
+        if (self.policy == "days") != (self.days is not None):
+            raise ValueError('give days = N with policy = "days", and only then')
+        return self
+
+
+class Survey(_Model):
+    # After the end the visitor may rate the chat 1 to 5 and comment (SPEC V12).
+    enabled: bool = True
+    comment_max_chars: int = Field(2000, ge=0, le=20_000)
 
 
 class Widget(_Model):
@@ -218,6 +286,8 @@ class DeskConfig(_Model):
     operators: Operators = Field(default_factory=Operators)
     auth: Auth = Field(default_factory=Auth)
     widget: Widget = Field(default_factory=Widget)
+    retention: Retention = Field(default_factory=Retention)
+    survey: Survey = Field(default_factory=Survey)
 
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, if configured."""

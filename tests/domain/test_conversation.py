@@ -17,7 +17,7 @@ from madoguchi.domain.conversation import (
 from madoguchi.domain.errors import DomainError
 
 
-def test_the_seven_end_reasons_of_the_seed_page_are_built_in() -> None:
+def test_the_seven_end_reasons_of_the_seed_page_are_built_in_with_a_deferred_answer() -> None:
     assert [r.value for r in OPERATOR_END_REASONS] == [
         "resolved",
         "other_channel",
@@ -26,6 +26,7 @@ def test_the_seven_end_reasons_of_the_seed_page_are_built_in() -> None:
         "unreadable",
         "no_reply",
         "time_limit",
+        "deferred",
     ]
 
 

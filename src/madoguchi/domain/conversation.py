@@ -18,6 +18,8 @@ class Status(StrEnum):
     # Left the live queue (outside hours, or no operator in time): a message waiting for an
     # operator's answer, which the email issue sends.
     OFFLINE = "offline"
+    # The live chat is over but the answer is still owed, by email or another channel (A7, A8).
+    FOLLOW_UP = "follow_up"
     ENDED = "ended"
 
 
@@ -40,6 +42,11 @@ class EventKind(StrEnum):
     TRANSFERRED = "transferred"  # to another operator or department, or taken over (SPEC A6, A9)
     NOTE = "note"  # a private note: operators only, never sent to the visitor
     JOINED = "joined"  # a supervisor joined as a second operator (SPEC A9)
+    WARNING = "warning"  # a limit is near: data.limit, data.ends_at (P2, P3, P4)
+    WARNING_CLEARED = "warning_cleared"  # activity put the limit off: data.limit
+    STILL_HERE = "still_here"  # the visitor answered an idle warning (P2)
+    REQUEUED = "requeued"  # its operator was lost; back to the queue (V10): data.reason
+    FOLLOW_UP = "follow_up"  # the live chat is over, the answer comes later: data.reason
 
 
 class EndReason(StrEnum):
@@ -52,10 +59,15 @@ class EndReason(StrEnum):
     UNREADABLE = "unreadable"  # garbled input (文字化け)
     NO_REPLY = "no_reply"
     TIME_LIMIT = "time_limit"
+    DEFERRED = "deferred"  # the operator promised an answer later (A8): a follow-up
+    IDLE = "idle"  # nobody did anything for the idle limit (P2)
     VISITOR_LEFT = "visitor_left"
 
 
-OPERATOR_END_REASONS = tuple(r for r in EndReason if r is not EndReason.VISITOR_LEFT)
+# What an operator may choose; idle and visitor_left are never an operator's choice.
+OPERATOR_END_REASONS = tuple(
+    r for r in EndReason if r not in (EndReason.VISITOR_LEFT, EndReason.IDLE)
+)
 
 
 def check_can_assign(status: Status, current_operator: str | None, operator_id: str) -> None:

@@ -48,6 +48,15 @@ class Conversation:
     offered_to: str | None = None
     offer_expires_at: datetime | None = None
     passed_by: tuple[str, ...] = ()
+    last_activity_at: datetime | None = None
+    last_visitor_at: datetime | None = None
+    last_operator_at: datetime | None = None
+    warned: dict[str, datetime] = field(default_factory=dict)  # limit → the end announced
+    follow_up_at: datetime | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
+    rated_at: datetime | None = None
+    erased_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,20 @@ def _conversation(row: Any) -> Conversation:
         offered_to=row.offered_to,
         offer_expires_at=row.offer_expires_at,
         passed_by=tuple(row.passed_by or ()),
+        last_activity_at=row.last_activity_at,
+        last_visitor_at=row.last_visitor_at,
+        last_operator_at=row.last_operator_at,
+        warned=_read_warned(row.warned),
+        follow_up_at=row.follow_up_at,
+        rating=row.rating,
+        rating_comment=row.rating_comment,
+        rated_at=row.rated_at,
+        erased_at=row.erased_at,
     )
+
+
+def _read_warned(stored: dict[str, str] | None) -> dict[str, datetime]:
+    return {limit: datetime.fromisoformat(end) for limit, end in (stored or {}).items()}
 
 
 async def insert_conversation(

@@ -109,10 +109,25 @@ conversations = Table(
     Column("offer_expires_at", UTCDateTime),
     # Operators who declined it or let its offer lapse: it is not offered to them again.
     Column("passed_by", JSON),
+    # What the limits are measured from (domain/limits.py): any activity, the visitor's last
+    # message or typing, the operator's last message; and the ends the warnings announced.
+    Column("last_activity_at", UTCDateTime),
+    Column("last_visitor_at", UTCDateTime),
+    Column("last_operator_at", UTCDateTime),
+    Column("warned", JSON),
+    # When the live chat became a follow-up (A7, A8).
+    Column("follow_up_at", UTCDateTime),
+    # The visitor's survey answer (SPEC V12); the comment is content, erased with the rest.
+    Column("rating", Integer),
+    Column("rating_comment", Text),
+    Column("rated_at", UTCDateTime),
+    # When retention erased the content (P10): events, pre-chat fields, context, the comment.
+    Column("erased_at", UTCDateTime),
     Index(None, "visitor_id", "status"),
     Index(None, "status", "department", "created_at"),
     Index(None, "operator_id", "status"),
     Index(None, "offered_to"),
+    Index(None, "ended_at"),
 )
 
 events = Table(
@@ -158,4 +173,15 @@ conversation_participants = Table(
     Column("operator_id", String(32), ForeignKey("operators.id"), primary_key=True),
     Column("joined_at", UTCDateTime, nullable=False),
     Index(None, "operator_id"),
+)
+
+# Desk-wide switches an admin flips without a deploy, e.g. "maintenance" (SPEC X5): one row
+# each, read by every node.
+switches = Table(
+    "switches",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_by", String(32)),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
