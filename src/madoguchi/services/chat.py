@@ -21,7 +21,7 @@ from madoguchi.domain.errors import DomainError, not_found
 from madoguchi.domain.events import queue_changed_frame
 from madoguchi.domain.handoff import for_visitor
 from madoguchi.domain.records import Actor, Conversation, Event
-from madoguchi.services import availability, routing, timers
+from madoguchi.services import availability, lifecycle, routing
 from madoguchi.services.desk import Desk, Unit, conversation_topic, queue_topic
 from madoguchi.services.timeline import append_event, record_event
 from madoguchi.store import conversations as repo
@@ -68,7 +68,7 @@ def check_visible(conv: Conversation | None, actor: Actor) -> Conversation:
 
     A visitor sees only their own (others' are "not found", to say nothing of what
     exists); an operator sees theirs and those waiting in their departments, live or as
-    offline messages.
+    offline messages or follow-ups.
     """
     if conv is None:
         raise not_found()
@@ -78,7 +78,10 @@ def check_visible(conv: Conversation | None, actor: Actor) -> Conversation:
         return conv
     if conv.operator_id == actor.id or actor.is_supervisor:
         return conv
-    if conv.status in (Status.WAITING, Status.OFFLINE) and conv.department in actor.departments:
+    if (
+        conv.status in (Status.WAITING, Status.OFFLINE, Status.FOLLOW_UP)
+        and conv.department in actor.departments
+    ):
         return conv
     raise DomainError("forbidden", "This conversation is not yours.", 403)
 
@@ -307,31 +310,16 @@ async def do_accept(desk: Desk, actor: Actor, conversation_id: str) -> Conversat
 
 
 async def do_end(desk: Desk, actor: Actor, conversation_id: str, reason: str) -> Conversation:
-    """End a conversation with a reason (SPEC A7); the freed operator gets the next waiting one."""
+    """End a conversation with a reason (SPEC A7), or make it a follow-up (A7, A8); the freed
+    operator gets the next waiting one."""
     end_reason = check_end_reason(reason, actor.role)
     async with desk.unit() as unit:
         conv = check_visible(
             await repo.get_conversation(unit.conn, conversation_id, lock=not desk.db.is_sqlite),
             actor,
         )
-        check_can_write(conv.status)
-        if conv.status is Status.WAITING and conv.offered_to is not None:
-            await routing.withdraw_in(unit, conv, "ended", passed=False)
-        await timers.cancel(unit, routing.max_wait_key(conv.id))
-        await repo.end(unit.conn, conv.id, end_reason.value, desk.clock())
-        await append_event(
-            unit,
-            conv.id,
-            EventKind.ENDED,
-            role=Role.SYSTEM,
-            data={"reason": end_reason.value, "by": actor.role.value},
-        )
-        if conv.status is Status.WAITING:
-            unit.publish(
-                queue_topic(conv.department),
-                queue_changed_frame(conv.department),
-            )
-    if conv.operator_id is not None:
+        await lifecycle.end_in(unit, conv, end_reason, actor.role)
+    if conv.operator_id is not None and conv.status is Status.ACTIVE:
         await routing.do_route_to_operator(desk, conv.operator_id)
     return await get_conversation(desk, actor, conversation_id)
 

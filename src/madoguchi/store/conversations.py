@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -372,11 +372,36 @@ async def assign(
 
 
 async def end(conn: AsyncConnection, conversation_id: str, reason: str, now: datetime) -> None:
-    """Mark a conversation ended."""
+    """Mark a conversation ended (a follow-up keeps the reason it was opened with)."""
     await conn.execute(
         update(conversations)
         .where(conversations.c.id == conversation_id)
-        .values(status=Status.ENDED.value, ended_at=now, end_reason=reason)
+        .values(
+            status=Status.ENDED.value,
+            ended_at=now,
+            end_reason=func.coalesce(conversations.c.end_reason, reason),
+            offered_to=None,
+            offer_expires_at=None,
+            warned=None,
+        )
+    )
+
+
+async def follow_up(
+    conn: AsyncConnection, conversation_id: str, reason: str, now: datetime
+) -> None:
+    """The live chat is over, the answer still owed: a follow-up, kept by its operator."""
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(
+            status=Status.FOLLOW_UP.value,
+            follow_up_at=now,
+            end_reason=reason,
+            offered_to=None,
+            offer_expires_at=None,
+            warned=None,
+        )
     )
 
 
