@@ -93,18 +93,19 @@ class Department(_Model):
     # The [hours.<name>] it keeps: one name for every language, or {language = name} (a
     # language without an entry is not served); absent: open 24/7.
     hours: str | dict[str, str] | None = None
-    # The limits on a chat with an operator (docs/lifecycle.md); 0 turns a limit off.
+    # The limits on a chat with an operator (docs/lifecycle.md); 0 turns a limit off; fractions
+    # of a minute are allowed (0.5 is 30 seconds).
     # Idle (P2): nothing happened for this long, a warning idle_warning_minutes before.
-    idle_minutes: int = Field(20, ge=0, le=24 * 60)
-    idle_warning_minutes: int = Field(5, ge=1, le=24 * 60)
+    idle_minutes: float = Field(20, ge=0, le=24 * 60)
+    idle_warning_minutes: float = Field(5, gt=0, le=24 * 60)
     # No reply (P3): the operator wrote last and the visitor did not answer (off by default:
     # the first seed page promises 20 idle minutes, which a shorter no-reply limit would break).
-    no_reply_minutes: int = Field(0, ge=0, le=24 * 60)
-    no_reply_warning_minutes: int = Field(2, ge=1, le=24 * 60)
+    no_reply_minutes: float = Field(0, ge=0, le=24 * 60)
+    no_reply_warning_minutes: float = Field(2, gt=0, le=24 * 60)
     # Time limit (P4): one inquiry over this long after an operator first took it; the operator
     # sees the time left from time_limit_notice_minutes before; then "end" or "follow_up".
-    time_limit_minutes: int = Field(30, ge=0, le=24 * 60)
-    time_limit_notice_minutes: int = Field(10, ge=1, le=24 * 60)
+    time_limit_minutes: float = Field(30, ge=0, le=24 * 60)
+    time_limit_notice_minutes: float = Field(10, gt=0, le=24 * 60)
     time_limit_action: Literal["end", "follow_up"] = "end"
 
     @model_validator(mode="after")
@@ -132,7 +133,7 @@ class Department(_Model):
         )
 
 
-def _minutes(minutes: int) -> timedelta | None:
+def _minutes(minutes: float) -> timedelta | None:
     return timedelta(minutes=minutes) if minutes else None
 
 

@@ -42,7 +42,8 @@ class EventKind(StrEnum):
     TRANSFERRED = "transferred"  # to another operator or department, or taken over (SPEC A6, A9)
     NOTE = "note"  # a private note: operators only, never sent to the visitor
     JOINED = "joined"  # a supervisor joined as a second operator (SPEC A9)
-    WARNING = "warning"  # a limit is near: data.limit, data.ends_at (P2, P3, P4)
+    WARNING = "warning"  # idle or no reply is near: data.limit, data.ends_at (P2, P3)
+    TIME_NOTICE = "time_notice"  # the time limit is near, operators only: data.ends_at (P4)
     WARNING_CLEARED = "warning_cleared"  # activity put the limit off: data.limit
     STILL_HERE = "still_here"  # the visitor answered an idle warning (P2)
     REQUEUED = "requeued"  # its operator was lost; back to the queue (V10): data.reason

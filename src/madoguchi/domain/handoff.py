@@ -15,7 +15,8 @@ from madoguchi.domain.conversation import EventKind, Role, Status
 from madoguchi.domain.errors import DomainError
 from madoguchi.domain.records import Actor, Conversation, Event
 
-OPERATOR_ONLY = frozenset({EventKind.NOTE.value})
+# Private notes, and the time-limit countdown: the visitor is not rushed (P4).
+OPERATOR_ONLY = frozenset({EventKind.NOTE.value, EventKind.TIME_NOTICE.value})
 HIDDEN = "hidden"  # the kind a visitor sees in place of an operator-only event
 
 TRANSFER = "transfer"

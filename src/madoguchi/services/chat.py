@@ -237,7 +237,9 @@ async def do_send_message(
     body = check_message_body(body, desk.settings.desk.limits.message_max_chars)
     try:
         async with desk.unit() as unit:
-            claim = await repo.next_seq(unit.conn, conversation_id)
+            claim = await repo.next_seq(
+                unit.conn, conversation_id, activity=actor.role, now=desk.clock()
+            )
             if claim is None:
                 raise not_found()
             if actor.role is Role.VISITOR:
@@ -262,6 +264,7 @@ async def do_send_message(
             )
             if event is None:
                 raise _Duplicate
+            await lifecycle.after_message_in(unit, conversation_id, claim, actor.role)
             return event, True
     except _Duplicate:
         pass
@@ -370,6 +373,13 @@ async def get_offline_messages(desk: Desk, actor: Actor) -> list[Conversation]:
     """Offline messages in the operator's departments (all, for supervisors)."""
     async with desk.db.read() as conn:
         return await repo.list_offline(conn, None if actor.is_supervisor else actor.departments)
+
+
+async def get_follow_ups(desk: Desk, actor: Actor) -> list[Conversation]:
+    """Follow-ups (A7, A8) in the operator's departments (all, for supervisors)."""
+    departments = None if actor.is_supervisor else actor.departments
+    async with desk.db.read() as conn:
+        return await repo.list_offline(conn, departments, status=Status.FOLLOW_UP)
 
 
 async def get_offers(desk: Desk, actor: Actor) -> list[Conversation]:

@@ -21,7 +21,7 @@ from madoguchi.domain.events import (
 )
 from madoguchi.domain.records import Conversation, Operator
 from madoguchi.domain.routing import MANUAL, can_take, choose_operator
-from madoguchi.services import timers
+from madoguchi.services import lifecycle, timers
 from madoguchi.services.desk import Desk, Unit, operator_topic, queue_topic
 from madoguchi.services.timeline import append_event
 from madoguchi.store import conversations as conv_repo
@@ -82,6 +82,7 @@ async def assign_conversation(unit: Unit, conv: Conversation, operator: Operator
         role=Role.SYSTEM,
         data={"operator": {"name": operator.name}},
     )
+    await lifecycle.arm_in(unit, conv.id)
     assigned = await conv_repo.get_conversation(unit.conn, conv.id)
     assert assigned is not None
     unit.publish(operator_topic(operator.id), assigned_frame(assigned))

@@ -45,13 +45,20 @@ _STOP_GRACE_SECONDS = 5.0
 
 
 async def schedule(
-    unit: Unit, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
+    unit: Unit,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    *,
+    keep_earlier: bool = False,
 ) -> None:
-    """Set timer ``key`` to run ``kind``'s handler at ``due_at``, replacing one already there."""
+    """Set timer ``key`` to run ``kind``'s handler at ``due_at``, replacing one already there
+    (``keep_earlier``: unless that one is due sooner)."""
     if due_at.tzinfo is None:
         raise ValueError("a timer's due_at must be aware")
     timer = Timer(key=key, kind=kind, due_at=due_at, payload=payload or {})
-    await repo.upsert(unit.conn, timer, unit.desk.clock())
+    await repo.upsert(unit.conn, timer, unit.desk.clock(), keep_earlier=keep_earlier)
     unit.after_commit(lambda: _ring(unit.desk, due_at))
 
 

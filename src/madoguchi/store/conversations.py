@@ -29,6 +29,8 @@ class SeqClaim(NamedTuple):
     visitor_id: str
     operator_id: str | None
     status: Status
+    department: str = ""
+    warned: dict[str, str] | None = None  # the limits' warnings in force (domain/limits.py)
 
 
 async def insert_visitor(conn: AsyncConnection, now: datetime) -> str:
@@ -155,10 +157,14 @@ async def list_waiting(
 
 
 async def list_offline(
-    conn: AsyncConnection, departments: Sequence[str] | None, *, limit: int = 200
+    conn: AsyncConnection,
+    departments: Sequence[str] | None,
+    *,
+    limit: int = 200,
+    status: Status = Status.OFFLINE,
 ) -> list[Conversation]:
-    """Offline messages waiting for an answer, oldest first."""
-    query = _select_conversations().where(conversations.c.status == Status.OFFLINE.value)
+    """Offline messages (or, by ``status``, follow-ups) waiting for an answer, oldest first."""
+    query = _select_conversations().where(conversations.c.status == status.value)
     if departments is not None:
         query = query.where(conversations.c.department.in_(list(departments)))
     rows = await conn.execute(query.order_by(conversations.c.created_at).limit(limit))
@@ -228,29 +234,103 @@ async def list_active_for_operator(conn: AsyncConnection, operator_id: str) -> l
     return [_conversation(row) for row in rows]
 
 
-async def next_seq(conn: AsyncConnection, conversation_id: str) -> SeqClaim | None:
+async def next_seq(
+    conn: AsyncConnection,
+    conversation_id: str,
+    *,
+    activity: Role | None = None,
+    now: datetime | None = None,
+) -> SeqClaim | None:
     """Hand out the conversation's next sequence number, locking its row until commit.
 
     The row lock is what serializes writers of one conversation: a second writer waits
     here until the first commits, so sequence numbers are committed in order, gap-free.
     The same statement returns what a writer must check (owner, operator, status), so the
-    hot path needs no separate read.
+    hot path needs no separate read; for a message (``activity``: its author's role) it also
+    moves the limits' clocks (domain/limits.py), so activity costs no statement of its own.
     """
+    values: dict[str, Any] = {"last_seq": conversations.c.last_seq + 1}
+    if activity is not None:
+        assert now is not None
+        values.update(_activity_values(activity, now))
     result = await conn.execute(
         update(conversations)
         .where(conversations.c.id == conversation_id)
-        .values(last_seq=conversations.c.last_seq + 1)
+        .values(**values)
         .returning(
             conversations.c.last_seq,
             conversations.c.visitor_id,
             conversations.c.operator_id,
             conversations.c.status,
+            conversations.c.department,
+            conversations.c.warned,
         )
     )
     row = result.first()
     if row is None:
         return None
-    return SeqClaim(row.last_seq, row.visitor_id, row.operator_id, Status(row.status))
+    return SeqClaim(
+        row.last_seq,
+        row.visitor_id,
+        row.operator_id,
+        Status(row.status),
+        row.department,
+        row.warned,
+    )
+
+
+def _activity_values(role: Role, now: datetime) -> dict[str, datetime]:
+    if role is Role.VISITOR:
+        return {"last_activity_at": now, "last_visitor_at": now}
+    return {"last_activity_at": now, "last_operator_at": now}
+
+
+async def touch(
+    conn: AsyncConnection, conversation_id: str, role: Role, now: datetime, *, message: bool
+) -> SeqClaim | None:
+    """Record activity that is not a stored message (typing, "I'm still here") on an active
+    conversation; None if it is not active. An operator typing is activity but not an answer,
+    so it moves only ``last_activity_at``."""
+    values: dict[str, Any] = (
+        _activity_values(role, now)
+        if message or role is Role.VISITOR
+        else {"last_activity_at": now}
+    )
+    result = await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .where(conversations.c.status == Status.ACTIVE.value)
+        .values(**values)
+        .returning(
+            conversations.c.last_seq,
+            conversations.c.visitor_id,
+            conversations.c.operator_id,
+            conversations.c.status,
+            conversations.c.department,
+            conversations.c.warned,
+        )
+    )
+    row = result.first()
+    if row is None:
+        return None
+    return SeqClaim(
+        row.last_seq,
+        row.visitor_id,
+        row.operator_id,
+        Status(row.status),
+        row.department,
+        row.warned,
+    )
+
+
+async def set_warned(
+    conn: AsyncConnection, conversation_id: str, warned: dict[str, datetime]
+) -> None:
+    """Remember the limits' warnings in force: limit → the end each announced."""
+    stored = {limit: end.isoformat() for limit, end in warned.items()} or None
+    await conn.execute(
+        update(conversations).where(conversations.c.id == conversation_id).values(warned=stored)
+    )
 
 
 async def insert_event(
@@ -363,9 +443,14 @@ async def assign(
         .values(
             status=Status.ACTIVE.value,
             operator_id=operator_id,
-            assigned_at=now,
+            # The first operator's time is when the inquiry's handling starts (P4); a chat
+            # that comes back to the queue and is taken again keeps it.
+            assigned_at=func.coalesce(conversations.c.assigned_at, now),
             offered_to=None,
             offer_expires_at=None,
+            # The idle clock starts when someone can answer, not when the visitor queued.
+            last_activity_at=now,
+            warned=None,
         )
     )
     return result.rowcount == 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,8 +29,11 @@ async def upsert(
     conn: AsyncConnection,
     timer: Timer,
     now: datetime,
+    *,
+    keep_earlier: bool = False,
 ) -> None:
-    """Store a timer; one already under its key is replaced (deadline, payload, attempts)."""
+    """Store a timer; one already under its key is replaced (deadline, payload, attempts), or
+    with ``keep_earlier`` keeps its deadline if that is sooner."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     values = {
         "key": timer.key,
@@ -41,12 +44,13 @@ async def upsert(
         "created_at": now,
     }
     stmt = dialect.insert(timers).values(**values)
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[timers.c.key],
-            set_={name: stmt.excluded[name] for name in values if name != "key"},
+    replaced: dict[str, Any] = {name: stmt.excluded[name] for name in values if name != "key"}
+    if keep_earlier:
+        replaced["due_at"] = case(
+            (timers.c.due_at < stmt.excluded.due_at, timers.c.due_at),
+            else_=stmt.excluded.due_at,
         )
-    )
+    await conn.execute(stmt.on_conflict_do_update(index_elements=[timers.c.key], set_=replaced))
 
 
 async def delete_timer(conn: AsyncConnection, key: str) -> bool:

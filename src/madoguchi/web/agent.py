@@ -145,6 +145,13 @@ async def offline_messages(desk: DeskDep, operator: OperatorDep) -> dict[str, An
     return {"conversations": [conversation_summary(c, for_operator=True) for c in convs]}
 
 
+@router.get("/follow-ups", response_model=ConversationList)
+async def list_follow_ups(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
+    """Chats whose answer is owed by email or another channel (A7, A8), oldest first."""
+    found = await chat.get_follow_ups(desk, operator)
+    return {"conversations": [conversation_summary(c, for_operator=True) for c in found]}
+
+
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
 async def send_message(
     conversation_id: str, body: MessageIn, desk: DeskDep, operator: OperatorWriteDep

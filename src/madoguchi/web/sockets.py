@@ -28,7 +28,7 @@ from madoguchi.domain.events import (
 )
 from madoguchi.domain.handoff import hide_frame, is_operator_only
 from madoguchi.domain.records import Actor
-from madoguchi.services import chat, presence
+from madoguchi.services import chat, lifecycle, presence
 from madoguchi.services.auth import get_session_operator, session_id
 from madoguchi.services.desk import Desk, conversation_topic, operator_topic, queue_topic
 from madoguchi.services.queue import QueueBoard
@@ -39,6 +39,9 @@ from madoguchi.web.hub import Hub
 log = logging.getLogger(__name__)
 
 HEARTBEAT = 25  # seconds between a client's pings; silence for 3 of them closes the socket
+# Typing counts as activity for the idle limit at most this often per socket and conversation:
+# a client repeats typing=true every 3 s, and a minute's precision is plenty for a 20-minute limit.
+TOUCH_EVERY = 15.0
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 1013
 
@@ -68,6 +71,8 @@ class Connection:
         self.queue: asyncio.Queue[str] = asyncio.Queue(desk.settings.desk.limits.send_queue_frames)
         self.last_seq: dict[str, int] = {}  # the conversations followed, and what was sent
         self._filling: dict[str, bool] = {}  # conversation -> another fill wanted
+        # conversation -> loop time its typing last counted as activity (docs/lifecycle.md)
+        self._touched: dict[str, float] = {}
         self._topics: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -244,6 +249,8 @@ class Connection:
                 self.push(_error("not_found", "You do not follow this conversation."))
             else:
                 await chat.do_send_typing(self.desk, conv_id, self.actor.role, frame["typing"])
+                if frame["typing"]:
+                    await self._typing_is_activity(conv_id)
         elif kind == "resume":
             conv_id, since = frame.get("conversation_id"), frame.get("since", 0)
             if not isinstance(conv_id, str) or type(since) is not int or since < 0:
@@ -258,6 +265,15 @@ class Connection:
             if conv.status is Status.WAITING and self.actor.role is Role.VISITOR:
                 await self.join(queue_topic(conv.department))
                 await self.send_places(conv.department)
+        elif kind == "still_here":
+            conv_id = frame.get("conversation_id")
+            if not isinstance(conv_id, str):
+                self.push(_error("bad_frame", "still_here needs conversation_id."))
+                return
+            try:
+                await lifecycle.do_still_here(self.desk, self.actor, conv_id)
+            except DomainError as exc:
+                self.push(_error(exc.code, exc.message, conversation_id=conv_id))
         elif kind == "ping":
             self.push(orjson.dumps({"type": "pong", "t": frame.get("t")}).decode())
             if self.actor.role is Role.OPERATOR:  # the console is still there
@@ -266,6 +282,14 @@ class Connection:
             self.push(_error("bad_frame", "hello was already received."))
         else:
             self.push(_error("unknown_type", f"Unknown frame type {kind!r}."))
+
+    async def _typing_is_activity(self, conv_id: str) -> None:
+        """Typing keeps a chat from going idle; counted at most every TOUCH_EVERY seconds."""
+        now = self.desk.clock().timestamp()
+        if now - self._touched.get(conv_id, -TOUCH_EVERY) < TOUCH_EVERY:
+            return
+        self._touched[conv_id] = now
+        await lifecycle.do_touch(self.desk, self.actor, conv_id)
 
     async def _on_send(self, frame: dict[str, Any]) -> None:
         conv_id, client_id, body = (frame.get(k) for k in ("conversation_id", "client_id", "body"))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from madoguchi.domain.errors import DomainError
 from madoguchi.domain.events import conversation_summary, event_frame
-from madoguchi.services import availability, chat
+from madoguchi.services import availability, chat, lifecycle
 from madoguchi.services.visitors import do_create_visitor
 from madoguchi.web.deps import DeskDep, QueueBoardDep, VisitorDep
 from madoguchi.web.schemas import (
@@ -133,6 +133,12 @@ async def send_message(
     """Send a message (the WebSocket ``send`` frame does the same)."""
     event, _ = await chat.do_send_message(desk, visitor, conversation_id, body.client_id, body.body)
     return MessageAck(message_id=event.id, seq=event.seq)
+
+
+@router.post("/conversations/{conversation_id}/still-here", status_code=204)
+async def still_here(conversation_id: str, desk: DeskDep, visitor: VisitorDep) -> None:
+    """Answer an idle warning: the chat goes on (as the socket's ``still_here`` frame does)."""
+    await lifecycle.do_still_here(desk, visitor, conversation_id)
 
 
 @router.post(
