@@ -88,6 +88,8 @@ async def test_two_operators_on_two_nodes_taking_one_chat_exactly_one_wins(pair:
     ):
         for _ in range(10):
             conv = await visitor.start(topic="sales")
+            # One live chat per topic (SPEC V16): the visitor ends this round's before the next.
+            end_path = f"/api/v1/visitor/conversations/{conv['id']}/end"
             path = f"/api/v1/agent/conversations/{conv['id']}/accept"
             answers = await asyncio.gather(ando.http.post(path), baba.http.post(path))
             codes = sorted(a.status_code for a in answers)
@@ -98,18 +100,21 @@ async def test_two_operators_on_two_nodes_taking_one_chat_exactly_one_wins(pair:
             events = await visitor.http.get(f"/api/v1/visitor/conversations/{conv['id']}/events")
             joined = [e for e in events.json()["events"] if e["kind"] == "assigned"]
             assert [e["data"]["operator"]["name"] for e in joined] == [winner["operator"]["name"]]
+            assert (await visitor.http.post(end_path, json={})).status_code == 200
 
 
 async def test_offers_pending_on_a_node_killed_with_sigkill_all_lapse_once(pair: Pair) -> None:
     node1, node2 = pair.nodes
     async with (
-        Visitor(node2.url) as visitor,
         Operator(node1.url, **pair.operators[0]) as ando,
         Operator(node2.url, **pair.operators[1]) as baba,
     ):
         for operator in (ando, baba):
             assert (await operator.presence("online")).status_code == 200
-        started = [await visitor.start(topic="technical") for _ in range(20)]
+        started = []
+        for _ in range(20):  # twenty visitors: one live chat per topic each (SPEC V16)
+            async with Visitor(node2.url) as visitor:
+                started.append(await visitor.start(topic="technical"))
         node1.process.send_signal(signal.SIGKILL)
         node1.process.wait(10)
         # Each chat was offered to one of the two, lapsed, went to the other, lapsed again:

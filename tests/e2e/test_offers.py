@@ -198,7 +198,7 @@ def test_offline_messages_are_listed_and_read_with_how_to_answer(
         assert left.status_code == 201, left.text
     sato = make_operator(name="佐藤", online=False)
     section = sato.page.locator("section.offline")
-    expect(section.locator("h2 .count")).to_have_text("1")
+    expect(section.locator("#offline-title .count")).to_have_text("1")
     item = section.get_by_role("button", name=re.compile("山田 太郎"))
     expect(item).to_contain_text("taro@example.jp")
     expect(item).to_contain_text("お支払いに関する質問")
@@ -223,7 +223,7 @@ def test_offline_messages_are_listed_and_read_with_how_to_answer(
     expect(sato.page.locator(".queue-item")).to_contain_text("メールが届きません")
     fire_timers(live_server, clock, 10 * 60)
     expect(sato.page.locator(".queue-item")).to_have_count(0)
-    expect(section.locator("h2 .count")).to_have_text("2")
+    expect(section.locator("#offline-title .count")).to_have_text("2")
     section.get_by_role("button", name=re.compile("メールが届きません")).click()
     reader = sato.page.get_by_role("dialog")
     expect(reader.locator("li.system--offline")).to_contain_text(

@@ -150,8 +150,8 @@ async def test_a_full_queue_says_busy_before_the_visitor_types(desk: LiveServer)
     async with Visitor(desk.url) as visitor:
         found = await _availability(visitor, "ja")
         assert _state(found, "technical") == "open"
-        for _ in range(3):
-            await visitor.start()
+        for topic in ("technical", "plan", "billing"):  # one live chat per topic (V16)
+            await visitor.start(topic=topic)
         found = await _availability(visitor, "ja")
         assert _state(found, "technical") == "busy"
         response = await visitor.http.post(

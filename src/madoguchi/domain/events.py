@@ -41,8 +41,15 @@ def conversation_summary(conv: Conversation, *, for_operator: bool) -> dict[str,
         "language": conv.language,
         "created_at": iso(conv.created_at),
         "queued_at": iso(conv.queued_at),
+        # The last message, typing or assignment (null before any): the widget's list of
+        # conversations shows it (SPEC V16).
+        "last_activity_at": iso(conv.last_activity_at),
         "last_seq": conv.last_seq,
         "end_reason": conv.end_reason,
+        # Set once retention erased the content (P10): the events are gone, the facts stay.
+        "erased_at": iso(conv.erased_at),
+        # The post-chat survey was answered (SPEC V12): the widget does not offer it again.
+        "rated": conv.rated_at is not None,
         "operator": None,
     }
     if conv.operator_id is not None:
@@ -61,7 +68,15 @@ def conversation_summary(conv: Conversation, *, for_operator: bool) -> dict[str,
             key: conv.context.get(key)
             for key in ("page_url", "user_agent", "language", "time_zone", "screen")
         }
+        summary["rating"] = rating_view(conv)
     return summary
+
+
+def rating_view(conv: Conversation) -> dict[str, Any] | None:
+    """The visitor's survey answer as operators see it (SPEC V12), or None before one."""
+    if conv.rating is None:
+        return None
+    return {"score": conv.rating, "comment": conv.rating_comment, "at": iso(conv.rated_at)}
 
 
 def assigned_frame(conv: Conversation) -> dict[str, Any]:

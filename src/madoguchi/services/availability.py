@@ -14,6 +14,7 @@ from madoguchi.domain import hours
 from madoguchi.domain.errors import DomainError
 from madoguchi.domain.events import iso
 from madoguchi.services.desk import Desk
+from madoguchi.services.maintenance import get_maintenance
 from madoguchi.store import queue as queue_repo
 
 OPEN = "open"
@@ -65,8 +66,21 @@ def _topic_state(
     return TopicState(topic_id, topic.department, state, change)
 
 
+async def check_not_in_maintenance(desk: Desk) -> None:
+    """Raise while an admin has paused new chats and offline messages (SPEC X5)."""
+    maintenance = await get_maintenance(desk)
+    if maintenance is not None:
+        raise DomainError(
+            "maintenance",
+            "Chat is paused for maintenance; please try again later.",
+            503,
+            details={"message": maintenance["message"]},
+        )
+
+
 async def check_can_start(desk: Desk, topic_id: str, language: str) -> None:
     """Raise unless a chat on this topic in this language can join the queue now."""
+    await check_not_in_maintenance(desk)
     found = _topic_state(desk, topic_id, language, desk.clock(), await _waiting_counts(desk))
     if found.state == NOT_SERVED:
         raise DomainError("language_not_served", "This topic is not served in this language.", 409)
@@ -124,4 +138,11 @@ async def get_availability(desk: Desk, language: str) -> dict[str, Any]:
                     if _state_now(desk, topic.department, code, at)[0] == OPEN
                 ],
             }
-    return {"at": iso(at), "topics": topics, "departments": departments}
+    maintenance = await get_maintenance(desk)
+    return {
+        "at": iso(at),
+        "topics": topics,
+        "departments": departments,
+        # While on, the widget shows the admin's message instead of the topics (SPEC X5).
+        "maintenance": None if maintenance is None else {"message": maintenance["message"]},
+    }

@@ -21,12 +21,13 @@ from madoguchi.domain.errors import DomainError, not_found
 from madoguchi.domain.events import queue_changed_frame
 from madoguchi.domain.handoff import for_visitor
 from madoguchi.domain.records import Actor, Conversation, Event
+from madoguchi.domain.visits import check_can_open
 from madoguchi.services import availability, lifecycle, routing
 from madoguchi.services.desk import Desk, Unit, conversation_topic, queue_topic
 from madoguchi.services.timeline import append_event, record_event
 from madoguchi.store import conversations as repo
 from madoguchi.store import operators as op_repo
-from madoguchi.store import participants
+from madoguchi.store import participants, visits
 
 PRECHAT_FIELDS = ("member_id", "contract_name", "contact_person")
 CONTEXT_FIELDS = ("page_url", "user_agent", "language", "time_zone", "screen")
@@ -151,6 +152,9 @@ async def do_start_conversation(
             check_message_body(body, config.limits.message_max_chars),
         )
     async with desk.unit() as unit:
+        # Several conversations (SPEC V16): one live chat per topic, a few at once.
+        await visits.lock_visitor(unit.conn, visitor_id)
+        check_can_open(await visits.list_live_chats(unit.conn, visitor_id), chosen.id)
         conv_id = await repo.insert_conversation(
             unit.conn,
             visitor_id=visitor_id,
@@ -201,6 +205,7 @@ async def do_leave_message(
     config = desk.settings.desk
     chosen = check_topic(config, topic, language, consent)
     contact = check_contact(name, email)
+    await availability.check_not_in_maintenance(desk)
     client_id = check_client_id(message[0])
     body = check_message_body(message[1], config.limits.message_max_chars)
     async with desk.unit() as unit:

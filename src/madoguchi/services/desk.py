@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ class Desk:
     # Told each deadline a committed unit scheduled, so that this node's timer loop can wake
     # before its next poll; set while a Scheduler runs (services/timers.py).
     timer_alarm: Callable[[datetime], None] | None = None
+    # Operator id -> consoles whose socket is open on this node (web/sockets.py). The node
+    # speaks for them when their "gone" timer fires here (services/presence.py).
+    consoles: Counter[str] = field(default_factory=Counter)
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:

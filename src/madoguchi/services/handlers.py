@@ -8,11 +8,12 @@ sense (the conversation may have ended), and read the time from ``unit.desk.cloc
 
 from __future__ import annotations
 
-from madoguchi.services import lifecycle, presence, routing
+from madoguchi.services import lifecycle, presence, retention, routing
 from madoguchi.services.timers import TimerHandler
 
 TIMER_HANDLERS: dict[str, TimerHandler] = {
     **routing.TIMER_HANDLERS,
     **presence.TIMER_HANDLERS,
     **lifecycle.TIMER_HANDLERS,
+    **retention.TIMER_HANDLERS,
 }

@@ -57,7 +57,10 @@ async def _check_target(unit: Unit, conv: Conversation, operator_id: str) -> Ope
     if operator is None:
         raise _unavailable("There is no such operator.", "unknown")
     found = await op_repo.get_candidates(
-        unit.conn, lock=not unit.desk.db.is_sqlite, operator_id=operator_id
+        unit.conn,
+        lock=not unit.desk.db.is_sqlite,
+        operator_id=operator_id,
+        alive_since=routing.alive_cutoff(unit.desk),  # a silent console is not "online"
     )
     if not found:
         raise _unavailable(f"{operator.name} is not online.", "offline")

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from madoguchi.domain.estimate import Staffing, estimate_wait, typical_reply
+from madoguchi.domain.presence import alive_since
 from madoguchi.domain.records import Conversation
 from madoguchi.domain.routing import Candidate
 from madoguchi.services.desk import Desk
@@ -81,7 +82,11 @@ class QueueBoard:
         history = await self._recent(department)
         async with self.desk.db.read() as conn:
             waiting = await conv_repo.list_waiting(conn, [department], limit=10_000)
-            candidates = await op_repo.get_candidates(conn, lock=False)
+            # A ghost (a console silent past the grace, its node perhaps dead) serves nobody.
+            grace = self.desk.settings.desk.operators.disconnect_grace_seconds
+            candidates = await op_repo.get_candidates(
+                conn, lock=False, alive_since=alive_since(self.desk.clock(), grace)
+            )
         return _frames(waiting, candidates, history.handle)
 
     async def _recent(self, department: str) -> _History:

@@ -9,7 +9,7 @@ that two nodes routing at once cannot deadlock (PostgreSQL) and exactly one of t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from madoguchi.domain.conversation import EventKind, Role, Status
 from madoguchi.domain.errors import DomainError
@@ -19,6 +19,7 @@ from madoguchi.domain.events import (
     offered_frame,
     queue_changed_frame,
 )
+from madoguchi.domain.presence import alive_since
 from madoguchi.domain.records import Conversation, Operator
 from madoguchi.domain.routing import MANUAL, can_take, choose_operator
 from madoguchi.services import lifecycle, timers
@@ -50,6 +51,11 @@ async def _locked(unit: Unit, conversation_id: str) -> Conversation | None:
     return await conv_repo.get_conversation(
         unit.conn, conversation_id, lock=not unit.desk.db.is_sqlite
     )
+
+
+def alive_cutoff(desk: Desk) -> datetime:
+    """The oldest console sign of life routing still trusts (docs/routing.md, "Presence")."""
+    return alive_since(desk.clock(), desk.settings.desk.operators.disconnect_grace_seconds)
 
 
 def _queue_changed(unit: Unit, department: str) -> None:
@@ -118,7 +124,9 @@ async def route_in(unit: Unit, conv: Conversation) -> str | None:
     mode = _mode(unit.desk, conv.department)
     if mode == MANUAL:
         return None
-    candidates = await op_repo.get_candidates(unit.conn, lock=not unit.desk.db.is_sqlite)
+    candidates = await op_repo.get_candidates(
+        unit.conn, lock=not unit.desk.db.is_sqlite, alive_since=alive_cutoff(unit.desk)
+    )
     chosen = choose_operator(
         mode, candidates, conv.department, conv.language, exclude=conv.passed_by
     )
@@ -242,7 +250,9 @@ async def do_route_to_operator(desk: Desk, operator_id: str) -> int:
     tried: set[str] = set()
     while True:
         async with desk.db.read() as conn:
-            found = await op_repo.get_candidates(conn, lock=False, operator_id=operator_id)
+            found = await op_repo.get_candidates(
+                conn, lock=False, operator_id=operator_id, alive_since=alive_cutoff(desk)
+            )
             if not found:
                 return given
             departments = [d for d in found[0].departments if _mode(desk, d) != MANUAL]
@@ -263,7 +273,9 @@ async def do_route_to_operator(desk: Desk, operator_id: str) -> int:
         tried.add(conv.id)
         async with desk.unit() as unit:
             locked = await _locked(unit, conv.id)
-            me = await op_repo.get_candidates(unit.conn, lock=lock, operator_id=operator_id)
+            me = await op_repo.get_candidates(
+                unit.conn, lock=lock, operator_id=operator_id, alive_since=alive_cutoff(desk)
+            )
             if not me or not can_take(me[0], conv.department, conv.language):
                 return given
             operator = await op_repo.get_operator(unit.conn, operator_id)

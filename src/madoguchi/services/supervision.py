@@ -5,6 +5,7 @@ The transfer picker (A6) reads the same list of operators, so every operator may
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,7 +16,19 @@ from madoguchi.domain.records import Actor, Operator
 from madoguchi.services.desk import Desk
 from madoguchi.store import conversations as conv_repo
 from madoguchi.store import operators as op_repo
-from madoguchi.store import participants
+from madoguchi.store import participants, surveys
+
+# The overview's average survey rating per department covers this many days (SPEC V12).
+RATING_DAYS = 30
+
+
+def _rating_stats(found: tuple[float, int] | None) -> dict[str, Any]:
+    average, count = found if found is not None else (None, 0)
+    return {
+        "average": None if average is None else round(average, 2),
+        "count": count,
+        "days": RATING_DAYS,
+    }
 
 
 def _operator_row(op: Operator, load: int) -> dict[str, Any]:
@@ -51,12 +64,14 @@ async def get_overview(desk: Desk, actor: Actor) -> dict[str, Any]:
         active = await conv_repo.list_active(conn)
         joined = await participants.list_by_conversation(conn, [c.id for c in active])
         operators = await _operators(conn)
+        ratings = await surveys.average_ratings(conn, desk.clock() - timedelta(days=RATING_DAYS))
     departments = [
         {
             "id": dep,
             "waiting": [
                 conversation_summary(c, for_operator=True) for c in waiting if c.department == dep
             ],
+            "rating": _rating_stats(ratings.get(dep)),
         }
         for dep in desk.settings.desk.departments
     ]

@@ -234,6 +234,30 @@ async def list_active_for_operator(conn: AsyncConnection, operator_id: str) -> l
     return [_conversation(row) for row in rows]
 
 
+# What a writer gets back with its sequence number (SeqClaim), in the same statement.
+_CLAIM_COLUMNS = (
+    conversations.c.last_seq,
+    conversations.c.visitor_id,
+    conversations.c.operator_id,
+    conversations.c.status,
+    conversations.c.department,
+    conversations.c.warned,
+)
+
+
+def _claim(row: Any) -> SeqClaim | None:
+    if row is None:
+        return None
+    return SeqClaim(
+        row.last_seq,
+        row.visitor_id,
+        row.operator_id,
+        Status(row.status),
+        row.department,
+        row.warned,
+    )
+
+
 async def next_seq(
     conn: AsyncConnection,
     conversation_id: str,
@@ -257,26 +281,9 @@ async def next_seq(
         update(conversations)
         .where(conversations.c.id == conversation_id)
         .values(**values)
-        .returning(
-            conversations.c.last_seq,
-            conversations.c.visitor_id,
-            conversations.c.operator_id,
-            conversations.c.status,
-            conversations.c.department,
-            conversations.c.warned,
-        )
+        .returning(*_CLAIM_COLUMNS)
     )
-    row = result.first()
-    if row is None:
-        return None
-    return SeqClaim(
-        row.last_seq,
-        row.visitor_id,
-        row.operator_id,
-        Status(row.status),
-        row.department,
-        row.warned,
-    )
+    return _claim(result.first())
 
 
 def _activity_values(role: Role, now: datetime) -> dict[str, datetime]:
@@ -301,26 +308,9 @@ async def touch(
         .where(conversations.c.id == conversation_id)
         .where(conversations.c.status == Status.ACTIVE.value)
         .values(**values)
-        .returning(
-            conversations.c.last_seq,
-            conversations.c.visitor_id,
-            conversations.c.operator_id,
-            conversations.c.status,
-            conversations.c.department,
-            conversations.c.warned,
-        )
+        .returning(*_CLAIM_COLUMNS)
     )
-    row = result.first()
-    if row is None:
-        return None
-    return SeqClaim(
-        row.last_seq,
-        row.visitor_id,
-        row.operator_id,
-        Status(row.status),
-        row.department,
-        row.warned,
-    )
+    return _claim(result.first())
 
 
 async def set_warned(

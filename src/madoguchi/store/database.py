@@ -74,4 +74,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not left in free pages: erased content
+    # (SPEC P10) must not be readable from the file afterwards.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from madoguchi.domain.conversation import Status
@@ -114,16 +114,25 @@ async def mark_assigned(conn: AsyncConnection, operator_id: str, now: datetime) 
 
 
 async def get_candidates(
-    conn: AsyncConnection, *, lock: bool, operator_id: str | None = None
+    conn: AsyncConnection,
+    *,
+    lock: bool,
+    operator_id: str | None = None,
+    alive_since: datetime | None = None,
 ) -> list[Candidate]:
     """Online operators with their active-chat counts, for routing.
 
     With ``lock`` (PostgreSQL), the operators' rows are locked until the transaction ends,
-    so two nodes routing at once cannot both fill an operator's last free slot.
+    so two nodes routing at once cannot both fill an operator's last free slot. With
+    ``alive_since``, an operator whose console was last seen before it is left out: their
+    node may be dead, and the timer that sets them offline has not fired yet (domain/presence.py).
     """
     query = select(operators).where(operators.c.status == "online").order_by(operators.c.id)
     if operator_id is not None:
         query = query.where(operators.c.id == operator_id)
+    if alive_since is not None:
+        # Never seen: no console ever proved itself (an API client); judged by status alone.
+        query = query.where(or_(operators.c.seen_at.is_(None), operators.c.seen_at >= alive_since))
     if lock:
         query = query.with_for_update()
     rows = (await conn.execute(query)).all()

@@ -53,10 +53,55 @@ async def upsert(
     await conn.execute(stmt.on_conflict_do_update(index_elements=[timers.c.key], set_=replaced))
 
 
+async def postpone_kind(conn: AsyncConnection, kind: str, until: datetime) -> int:
+    """Move every timer of ``kind`` due before ``until`` to ``until``; how many moved."""
+    result = await conn.execute(
+        update(timers)
+        .where(timers.c.kind == kind)
+        .where(timers.c.due_at < until)
+        .values(due_at=until)
+    )
+    return int(result.rowcount)
+
+
 async def delete_timer(conn: AsyncConnection, key: str) -> bool:
     """Remove the timer under ``key``; whether there was one."""
     result = await conn.execute(delete(timers).where(timers.c.key == key))
     return result.rowcount > 0
+
+
+async def insert_if_absent(conn: AsyncConnection, timer: Timer, now: datetime) -> bool:
+    """Store a timer unless its key is set already; whether it was stored.
+
+    For desk-wide timers every node ensures at start: nodes starting together leave the
+    first one's deadline as it is instead of pushing it on.
+    """
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(timers)
+        .values(
+            key=timer.key,
+            kind=timer.kind,
+            due_at=timer.due_at,
+            payload=timer.payload,
+            attempts=timer.attempts,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[timers.c.key])
+        .returning(timers.c.key)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def delete_keyed_to(conn: AsyncConnection, subject_id: str) -> int:
+    """Drop every timer keyed ``<purpose>:<subject_id>`` (e.g. all of a conversation's).
+
+    Ids are random and long, so the suffix names that one subject alone.
+    """
+    result = await conn.execute(
+        delete(timers).where(timers.c.key.endswith(f":{subject_id}", autoescape=True))
+    )
+    return result.rowcount
 
 
 async def get_timer(conn: AsyncConnection, key: str) -> Timer | None:

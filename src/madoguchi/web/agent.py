@@ -12,7 +12,7 @@ from madoguchi.domain.events import (
     offered_frame,
     operator_view,
 )
-from madoguchi.services import auth, chat, handoff, routing, supervision
+from madoguchi.services import auth, chat, handoff, maintenance, routing, supervision
 from madoguchi.web.deps import (
     SESSION_COOKIE,
     DeskDep,
@@ -27,6 +27,8 @@ from madoguchi.web.schemas import (
     EndIn,
     EventList,
     LoginIn,
+    MaintenanceIn,
+    MaintenanceOut,
     MessageAck,
     MessageIn,
     OfferList,
@@ -226,3 +228,22 @@ async def operators(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
 async def overview(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
     """Supervisors: the queue per department, every active chat, every operator's load."""
     return await supervision.get_overview(desk, operator)
+
+
+# -- the maintenance switch (SPEC X5) ---------------------------------------------------------
+
+
+@router.get("/maintenance", response_model=MaintenanceOut)
+async def get_maintenance(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
+    """Whether new chats are paused, with the message visitors see (any operator may read it)."""
+    return maintenance.maintenance_view(await maintenance.get_maintenance_state(desk))
+
+
+@router.put("/maintenance", response_model=MaintenanceOut)
+async def set_maintenance(
+    body: MaintenanceIn, desk: DeskDep, operator: OperatorWriteDep
+) -> dict[str, Any]:
+    """Admins: pause new chats and offline messages with a message, or resume; chats already
+    running go on. Every console is told (the ``maintenance`` frame)."""
+    state = await maintenance.do_set_maintenance(desk, operator, body.enabled, body.message)
+    return maintenance.maintenance_view(state)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -12,12 +11,13 @@ from fastapi.staticfiles import StaticFiles
 
 from madoguchi.bus import create_bus
 from madoguchi.config import Settings
+from madoguchi.services import presence, retention
 from madoguchi.services.desk import Desk, utcnow
 from madoguchi.services.handlers import TIMER_HANDLERS
 from madoguchi.services.queue import QueueBoard
 from madoguchi.services.timers import Scheduler, TimerHandler
 from madoguchi.store.database import Database
-from madoguchi.web import agent, pages, sockets, visitor
+from madoguchi.web import agent, pages, sockets, surveys, transcripts, visitor
 from madoguchi.web.errors import install_error_handlers
 from madoguchi.web.hub import Hub
 
@@ -38,8 +38,10 @@ def create_app(
         app.state.desk = Desk(settings=settings, db=db, bus=bus, clock=clock)
         app.state.hub = Hub(bus)
         app.state.queue_board = QueueBoard(app.state.desk)
-        app.state.consoles = Counter()  # operator id -> consoles open on this node
+        app.state.consoles = app.state.desk.consoles  # operator id -> consoles open here
         app.state.scheduler = Scheduler(app.state.desk, timer_handlers)
+        await retention.do_ensure_purge(app.state.desk)
+        await presence.do_give_consoles_time(app.state.desk)
         await app.state.scheduler.start()
         try:
             yield
@@ -59,6 +61,8 @@ def create_app(
     install_error_handlers(app)
     app.include_router(visitor.router)
     app.include_router(agent.router)
+    app.include_router(transcripts.router)
+    app.include_router(surveys.router)
     app.include_router(pages.router)
     app.add_api_websocket_route("/ws/visitor", sockets.visitor_socket)
     app.add_api_websocket_route("/ws/agent", sockets.agent_socket)

@@ -83,6 +83,12 @@ class OperatorRef(BaseModel):
     name: str | None
 
 
+class RatingOut(BaseModel):
+    score: int = Field(description="1 (very poor) to 5 (excellent)")
+    comment: str | None = Field(description="The visitor's comment; erased with the content")
+    at: str | None
+
+
 class ConversationOut(BaseModel):
     id: str
     status: str
@@ -91,12 +97,18 @@ class ConversationOut(BaseModel):
     language: str
     created_at: str
     queued_at: str | None = None
+    last_activity_at: str | None = None
     last_seq: int
     end_reason: str | None
+    erased_at: str | None = Field(
+        None, description="When retention erased the content; the events are gone then"
+    )
     operator: OperatorRef | None
     visitor: dict[str, Any] | None = None
     prechat: dict[str, str | None] | None = None
     context: dict[str, str | None] | None = None
+    rated: bool | None = Field(None, description="The post-chat survey was answered")
+    rating: RatingOut | None = Field(None, description="Operators: the survey's answer, if any")
 
 
 class ConversationList(BaseModel):
@@ -130,10 +142,17 @@ class DepartmentAvailability(BaseModel):
     )
 
 
+class MaintenanceNotice(BaseModel):
+    message: str = Field(description="The admin's message, plain text, to show instead of topics")
+
+
 class AvailabilityOut(BaseModel):
     at: str
     topics: list[TopicAvailability]
     departments: dict[str, DepartmentAvailability]
+    maintenance: MaintenanceNotice | None = Field(
+        None, description="Set while an admin has paused new chats (SPEC X5)"
+    )
 
 
 class Author(BaseModel):
@@ -193,9 +212,16 @@ class ActiveChatOut(ConversationOut):
     participants: list[Participant] = Field(description="Supervisors who joined")
 
 
+class RatingStats(BaseModel):
+    average: float | None = Field(description="Average survey rating, 1 to 5 (null: none)")
+    count: int = Field(description="Survey answers over the period")
+    days: int = Field(description="The period: the last this many days")
+
+
 class DepartmentQueueOut(BaseModel):
     id: str
     waiting: list[ConversationOut]
+    rating: RatingStats | None = None
 
 
 class OverviewOut(BaseModel):
@@ -203,6 +229,28 @@ class OverviewOut(BaseModel):
     departments: list[DepartmentQueueOut]
     active: list[ActiveChatOut]
     operators: list[OperatorLoadOut]
+
+
+class MaintenanceIn(_In):
+    enabled: bool = Field(description="true pauses new chats and offline messages")
+    message: str = Field(
+        "", description="What visitors read meanwhile (plain text, 1-1000 characters when on)"
+    )
+
+
+class MaintenanceOut(BaseModel):
+    enabled: bool
+    message: str = Field(description="The current message, or the last one when off")
+    since: str | None = Field(description="When it was last turned on (or off)")
+    by: OperatorRef | None = Field(description="The admin who last changed it")
+
+
+class SurveyIn(_In):
+    rating: Any = Field(
+        description="A whole number from 1 to 5 (anything else: 422 bad_rating)",
+        json_schema_extra={"type": "integer", "minimum": 1, "maximum": 5},
+    )
+    comment: str | None = Field(None, description="Optional; up to survey.comment_max_chars")
 
 
 class ErrorBody(BaseModel):
@@ -216,5 +264,5 @@ class ErrorOut(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 503)
+    status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 410, 413, 422, 503)
 }

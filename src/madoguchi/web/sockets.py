@@ -27,8 +27,9 @@ from madoguchi.domain.events import (
     queue_changed_frame,
 )
 from madoguchi.domain.handoff import hide_frame, is_operator_only
+from madoguchi.domain.presence import HEARTBEAT_SECONDS
 from madoguchi.domain.records import Actor
-from madoguchi.services import chat, lifecycle, presence
+from madoguchi.services import chat, handover, lifecycle, maintenance, presence
 from madoguchi.services.auth import get_session_operator, session_id
 from madoguchi.services.desk import Desk, conversation_topic, operator_topic, queue_topic
 from madoguchi.services.queue import QueueBoard
@@ -38,7 +39,7 @@ from madoguchi.web.hub import Hub
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT = 25  # seconds between a client's pings; silence for 3 of them closes the socket
+HEARTBEAT = HEARTBEAT_SECONDS  # between a client's pings; silence for 3 of them closes the socket
 # Typing counts as activity for the idle limit at most this often per socket and conversation:
 # a client repeats typing=true every 3 s, and a minute's precision is plenty for a 20-minute limit.
 TOUCH_EVERY = 15.0
@@ -162,6 +163,9 @@ class Connection:
             if topic.startswith("queue:"):
                 frame = queue_changed_frame(topic.removeprefix("queue:"))
                 self.push(orjson.dumps(frame).decode())
+        if maintenance.TOPIC in self._topics:  # a switch flipped meanwhile
+            state = await maintenance.get_maintenance_state(self.desk)
+            self.push(orjson.dumps(maintenance.maintenance_frame(state)).decode())
 
     async def _writer(self) -> None:
         while True:
@@ -197,12 +201,13 @@ class Connection:
             await self.hub.leave(topic, self)
 
     def _after_event(self, frame: dict[str, Any]) -> None:
-        """A visitor whose chat went back to a queue (a transfer) is told its place there."""
+        """A visitor whose chat went back to a queue (a transfer, or its operator was lost) is
+        told its place there."""
         data = frame.get("data") or {}
-        if (
-            self.actor.role is Role.VISITOR
-            and frame["kind"] == EventKind.TRANSFERRED.value
-            and data.get("to") is None
+        if self.actor.role is not Role.VISITOR:
+            return
+        if (frame["kind"] == EventKind.TRANSFERRED.value and data.get("to") is None) or (
+            frame["kind"] == EventKind.REQUEUED.value and data.get("department")
         ):
             self._spawn(self._watch_queue(data["department"]))
 
@@ -472,13 +477,19 @@ async def agent_socket(ws: WebSocket) -> None:
         ).decode()
     )
     await conn.join(operator_topic(actor.id))
+    await conn.join(maintenance.TOPIC)  # the console's banner (SPEC X5)
     for department in desk.settings.desk.departments if actor.is_supervisor else actor.departments:
         await conn.join(queue_topic(department))
+    # Chats this console still shows that left it while it was away (it was lost, V10): it is
+    # told, as it would have been at the time, instead of following them.
+    for frame in await handover.get_lost_chats(desk, actor, resume):
+        conn.push(orjson.dumps(frame).decode())
+        resume.pop(frame["conversation_id"], None)
     # Conversations named in resume that are still visible (e.g. just ended) are followed too.
     await _follow_all(conn, [c.id for c in convs], resume)
     consoles: Counter[str] = ws.app.state.consoles
     consoles[actor.id] += 1
-    await presence.do_console_seen(desk, actor.id, opened=True)
+    await presence.do_console_seen(desk, actor.id)
     try:
         await conn.run()
     finally:

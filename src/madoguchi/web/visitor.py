@@ -39,6 +39,8 @@ async def get_config(desk: DeskDep) -> dict[str, Any]:
         "departments": [{"id": key, "name": dep.name} for key, dep in config.departments.items()],
         "topics": [topic.model_dump() for topic in config.topics],
         "limits": {"message_max_chars": config.limits.message_max_chars},
+        # Whether the ended chat offers the post-chat survey (SPEC V12), and its comment's size.
+        "survey": config.survey.model_dump(),
     }
 
 

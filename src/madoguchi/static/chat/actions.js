@@ -8,9 +8,13 @@ import { collectContext } from './screens.js';
 import { state, render, show, readPrechat, readLeave } from './page.js';
 import { chatLanguage, showTopics, refusedStart } from './availability.js';
 import { api, loadSession, saveSession, currentConversationId, setCurrentConversation } from './session.js';
-import { openConversation, conversationEnded, refreshSummary, resetSocket } from './live.js';
+import { openConversation, conversationEnded, refreshSummary, resetSocket, watchAll } from './live.js';
+import { setConversations, isLive, liveOn } from './conversations.js';
 
-/** After a (re)load: the visitor's live conversation, else the one last on screen, else the topics. */
+/**
+ * After a (re)load: the live conversation last on screen, else the visitor's only live one, else
+ * the list when several are live (SPEC V16), else the one last on screen, else the topics.
+ */
 export async function resumeLastConversation() {
   state.session = loadSession();
   if (!state.session) {
@@ -19,10 +23,16 @@ export async function resumeLastConversation() {
   }
   try {
     const { conversations } = await api('GET', '/api/v1/visitor/conversations');
-    // An offline message waits for an email answer: it does not keep the visitor from a new chat.
-    const open = conversations.find((c) => c.status === 'waiting' || c.status === 'active');
     const currentId = currentConversationId();
-    const last = open || conversations.find((c) => c.id === currentId);
+    setConversations(conversations, currentId);
+    // An offline message waits for an email answer: it does not keep the visitor from a new chat.
+    const live = conversations.filter(isLive);
+    const current = conversations.find((c) => c.id === currentId);
+    if (live.length > 1 && !(current && isLive(current))) {
+      showConversations();
+      return;
+    }
+    const last = (current && isLive(current) ? current : live[0]) || current;
     if (last) {
       openConversation(last);
       return;
@@ -36,6 +46,8 @@ export async function resumeLastConversation() {
 /** Make a REST call as the visitor, creating the visitor session first (again, if it expired). */
 async function asVisitor(call) {
   try {
+    // Another tab of this browser may have made the visitor meanwhile: one visitor, one list.
+    if (!state.session) state.session = loadSession();
     if (!state.session) saveSession(await api('POST', '/api/v1/visitor/session', {}));
     return await call();
   } catch (err) {
@@ -78,6 +90,12 @@ export async function startConversation() {
     openConversation(summary);
   } catch (err) {
     state.prechatStatus = {};
+    if (err.code === 'already_open' && err.details && err.details.conversation_id) {
+      // A chat on this topic is already open (another tab, a double click): show it (V16).
+      state.prechat = {};
+      await openListed(err.details.conversation_id);
+      return;
+    }
     if (await refusedStart(err.code)) return;
     state.prechatStatus = { error: errorText(err.code) };
     show('prechat', 'prechat-title');
@@ -124,6 +142,7 @@ export async function leaveMessage() {
   try {
     await asVisitor(() => api('POST', '/api/v1/visitor/offline-messages', body));
   } catch (err) {
+    if (err.code === 'maintenance' && await refusedStart(err.code)) return;
     const name = LEAVE_FIELDS[err.code];
     if (name) leaveFailed({ [name]: errorText(err.code) });
     else leaveFailed({}, errorText(err.code));
@@ -160,4 +179,41 @@ export function newConversation() {
   state.topic = null;
   state.queue = null;
   showTopics('topics-title');
+}
+
+/** Leave the conversation on screen for the list of the visitor's conversations (SPEC V16). */
+export function showConversations() {
+  setCurrentConversation(null);
+  state.conversation = null;
+  state.thread = null;
+  state.queue = null;
+  state.notice = null;
+  watchAll(); // the list marks replies in any of them as they come
+  show('list', 'list-title');
+}
+
+/** Open the visitor's conversation `id` from the list (fetching the list if it is not there). */
+export async function openListed(id) {
+  let found = state.conversations.find((c) => c.id === id);
+  if (!found) {
+    try {
+      const { conversations } = await api('GET', '/api/v1/visitor/conversations');
+      setConversations(conversations, id);
+      found = state.conversations.find((c) => c.id === id);
+    } catch (_) { /* found stays null */ }
+  }
+  if (found) {
+    const { unread, ...summary } = found;
+    openConversation(summary);
+  } else {
+    showTopics('topics-title');
+  }
+}
+
+/** A topic on which the visitor already has a live conversation opens that one; false if none. */
+export function openLiveTopic(topicId) {
+  const found = liveOn(topicId);
+  if (!found) return false;
+  openListed(found.id);
+  return true;
 }

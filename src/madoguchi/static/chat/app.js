@@ -7,6 +7,10 @@
 //   actions.js  what the visitor asks for: resume, start, leave a message, end, start anew
 //   availability.js  what each topic can do now, and the screen a topic leads to (hours.js draws
 //               the hours, busy and thank-you screens; waiting.js the place in line)
+//   conversations.js  the visitor's several conversations: the list, unread marks (SPEC V16)
+//   maintenance.js  the admin's message instead of the topics while chat is paused (SPEC X5)
+//   transcript.js  the header's download button: the conversation as a .txt file (SPEC V11)
+//   survey.js   the post-chat survey under an ended chat: stars, a comment, send or skip (SPEC V12)
 import * as i18n from '../common/i18n.js';
 import { errorText } from '../common/i18n.js';
 import { request } from '../common/api.js';
@@ -14,9 +18,15 @@ import { installComposer } from '../common/thread.js';
 import { installCopyHandler } from '../common/render.js';
 import { state, main, mount, render, show, readPrechat, readLeave } from './page.js';
 import { sendMessage, sendTyping } from './live.js';
-import { resumeLastConversation, startConversation, endConversation, newConversation, leaveMessage } from './actions.js';
+import {
+  resumeLastConversation, startConversation, endConversation, newConversation, leaveMessage,
+  showConversations, openListed, openLiveTopic,
+} from './actions.js';
 import { chooseTopic, showTopics, retryBusy, refreshAvailability } from './availability.js';
 import { siteLanguage, prepareNotice, installLanguageNotice } from './notice.js';
+import { refreshWhenOpened } from './maintenance.js';
+import { installTranscript } from './transcript.js';
+import { installSurvey } from './survey.js';
 
 const root = document.getElementById('app');
 
@@ -56,7 +66,17 @@ function installHandlers() {
     if (!target) return;
     switch (target.dataset.action) {
       case 'topic':
-        chooseTopic(target.dataset.topic);
+        // A topic already being talked about opens that conversation (SPEC V16).
+        if (!openLiveTopic(target.dataset.topic)) chooseTopic(target.dataset.topic);
+        break;
+      case 'list':
+        showConversations();
+        break;
+      case 'open-conversation':
+        openListed(target.dataset.id);
+        break;
+      case 'new-question':
+        newConversation();
         break;
       case 'change-topic':
         readPrechat();
@@ -116,6 +136,8 @@ function installHandlers() {
   installCopyHandler(root);
   i18n.installLanguageSwitcher(root);
   installLanguageNotice(root, render);
+  installTranscript(root);
+  installSurvey(root);
 
   // The launcher (widget.js, on the host page) tells us when we are full-screen or just opened;
   // nothing in these messages is trusted beyond a class toggle and a focus move.
@@ -126,6 +148,7 @@ function installHandlers() {
     } else if (event.data.type === 'madoguchi:opened') {
       const first = main.querySelector('[data-composer], h1, [data-action="new"]');
       first?.focus();
+      refreshWhenOpened(); // chat may have been paused or resumed meanwhile (SPEC X5)
     }
   });
   document.addEventListener('keydown', (event) => {

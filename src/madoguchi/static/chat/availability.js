@@ -81,10 +81,17 @@ const REFUSALS = { closed: 'closed', language_not_served: 'not_served', busy: 'b
 
 /**
  * The server would not start the chat because the topic closed, filled up or is not served in
- * this language since the form opened: show that screen (with fresh hours), keeping what was typed.
+ * this language since the form opened: show that screen (with fresh hours), keeping what was typed;
+ * or because chat is paused for maintenance: show the admin's message.
  * @returns {Promise<boolean>} whether `code` was such a refusal
  */
 export async function refusedStart(code) {
+  if (code === 'maintenance') {
+    // An admin paused chat meanwhile (SPEC X5): the fresh answer carries their message.
+    await loadAvailability({ redraw: false });
+    show('topics', 'maintenance-title');
+    return true;
+  }
   const gate = REFUSALS[code];
   if (!gate) return false;
   await loadAvailability();

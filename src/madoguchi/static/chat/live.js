@@ -9,6 +9,8 @@ import { Thread } from '../common/thread.js';
 import { topicLabel } from './screens.js';
 import { state, show, updateStatus, updateWaiting } from './page.js';
 import { api, saveSession, setCurrentConversation } from './session.js';
+import { trackConversations, restoreConversation } from './conversations.js';
+import { noteEvent } from './limits.js';
 
 const OUTBOX_KEY = 'madoguchi.outbox';
 
@@ -22,6 +24,7 @@ export function openConversation(summary) {
   setCurrentConversation(summary.id);
   state.thread = new Thread({ viewer: 'visitor', topicLabel: (id) => topicLabel(state.config, id), id: 'chat' });
   ensureSocket();
+  restoreConversation(summary); // its thread so far, if the socket followed it off screen (V16)
   state.thread.setPending(socket.pending(summary.id));
   const ended = summary.status === 'ended';
   show('chat', ended || summary.status === 'offline' ? 'chat-ended-button' : 'chat-composer-text');
@@ -30,6 +33,12 @@ export function openConversation(summary) {
     socket.follow(summary.id);
   }
   loadHistory(summary.id);
+}
+
+/** Follow every open conversation while none is on screen (the list of SPEC V16). */
+export function watchAll() {
+  ensureSocket();
+  socket.start();
 }
 
 /** Fetch what the socket has not brought yet (the socket drops what it already has). */
@@ -49,6 +58,8 @@ function ensureSocket() {
     hello: () => ({ token: state.session && state.session.token }),
     outboxKey: OUTBOX_KEY,
   });
+  // First, so that the list of conversations is up to date when the screen reacts (V16).
+  trackConversations(socket);
   socket.addEventListener('event', (e) => onEvent(e.detail));
   socket.addEventListener('welcome', (e) => {
     const mine = (e.detail.conversations || []).find((c) => state.conversation && c.id === state.conversation.id);
@@ -115,6 +126,7 @@ function sessionLost() {
 function onEvent(event) {
   const c = state.conversation;
   if (!c || event.conversation_id !== c.id || !state.thread) return;
+  noteEvent(event); // before it is shown: whether its "I'm still here" button stands (P2)
   state.thread.add(event);
   if (event.kind === 'assigned') {
     state.conversation = { ...c, status: 'active', operator: (event.data && event.data.operator) || c.operator };
@@ -128,6 +140,16 @@ function onEvent(event) {
     state.queue = null;
     if (to) updateStatus();
     else show('chat');
+  } else if (event.kind === 'requeued') {
+    // Its operator was lost: back in the queue until another one takes it (SPEC V10).
+    state.conversation = { ...c, status: 'waiting', operator: null };
+    state.queue = null;
+    show('chat');
+  } else if (event.kind === 'follow_up') {
+    // The live chat is over; the answer comes by email, and the visitor may still write (A7, A8).
+    state.conversation = { ...c, status: 'follow_up' };
+    state.thread.setTyping(false);
+    show('chat');
   } else if (event.kind === 'offline') {
     conversationOffline();
   } else if (event.kind === 'ended') {

@@ -11,11 +11,15 @@ import { topicsScreen, prechatScreen, errorScreen, endedPanel, endDialog } from 
 import { hoursScreen, busyScreen, leftScreen } from './hours.js';
 import { waitingPanel, updatePlace } from './waiting.js';
 import { languageNotice } from './notice.js';
+import { listScreen, listBar, listButton } from './conversations.js';
+import { replacedByMaintenance, maintenanceScreen } from './maintenance.js';
+import { transcriptButton } from './transcript.js';
+import { surveyPanel } from './survey.js';
 
 export const state = {
   config: null,
   session: null, // {visitor_id, token}
-  screen: 'loading', // loading | topics | prechat | hours | busy | left | chat | error
+  screen: 'loading', // loading | topics | prechat | hours | busy | left | chat | list | error
   error: null,
   topic: null,
   prechat: {}, // form values kept across re-renders
@@ -28,6 +32,7 @@ export const state = {
   left: null, // the address an offline message will be answered at (the thank-you screen)
   queue: null, // the last `queue` frame of the conversation on screen, while it waits
   conversation: null, // the summary of the conversation on screen
+  conversations: [], // the visitor's conversations, for the list (conversations.js, SPEC V16)
   thread: null, // its messages, typing line and pending sends (common/thread.js)
   connection: 'idle',
   connectedOnce: false,
@@ -54,7 +59,8 @@ export function render() {
 
   replace(header,
     h('p', { class: 'company', text: company || t('chat.document_title_plain') }),
-    i18n.languageSwitcher('chat-lang'));
+    i18n.languageSwitcher('chat-lang'),
+    transcriptButton());
   replace(main, languageNotice(), screenElement());
 
   if (draft) {
@@ -67,9 +73,13 @@ export function render() {
 }
 
 function screenElement() {
+  // While an admin has paused chat, their message replaces every screen before a chat (SPEC X5).
+  if (replacedByMaintenance(state.screen)) return maintenanceScreen();
   switch (state.screen) {
     case 'topics':
-      return topicsScreen(state.config, state.availability);
+      return [listBar(), topicsScreen(state.config, state.availability)];
+    case 'list':
+      return listScreen();
     case 'prechat':
       return prechatScreen(state.config, state.topic, state.prechat, state.prechatStatus);
     case 'hours':
@@ -95,12 +105,14 @@ function chatScreen() {
   state.thread.render();
   return h('section', { class: 'screen screen--chat', 'aria-label': t('chat.conversation_label') },
     h('div', { class: 'statusbar' },
+      listButton(),
       h('p', { class: 'status', id: 'chat-status', role: 'status', text: statusText() }),
       ended ? null : h('button', { type: 'button', class: 'secondary small', 'data-action': 'end', id: 'chat-end', text: t('chat.end') })),
     state.notice ? h('p', { class: 'notice', role: 'alert', text: state.notice }) : null,
     c.status === 'waiting' ? waitingPanel(state.queue) : null,
     state.thread.scroller,
     state.thread.typingLine,
+    surveyPanel(), // once a chat with an operator is over (SPEC V12)
     ended
       ? endedPanel()
       : composer({ id: 'chat-composer', maxLength: state.config.limits && state.config.limits.message_max_chars }),

@@ -20,6 +20,8 @@ export function loadSession() {
 
 /** Use `session` from now on and store it (null forgets it). */
 export function saveSession(session) {
+  // Another visitor, or none: the conversations listed were the previous one's (SPEC V16).
+  if (!session || !state.session || session.visitor_id !== state.session.visitor_id) state.conversations = [];
   state.session = session;
   if (session) store.set(SESSION_KEY, JSON.stringify(session));
   else store.remove(SESSION_KEY);

@@ -1,11 +1,15 @@
 // JSON over fetch, with the API's error shape turned into ApiError.
 
-/** An error answer from the API: `code` is stable (catalog key `error.<code>`). */
+/**
+ * An error answer from the API: `code` is stable (catalog key `error.<code>`); `details` is what a
+ * client needs to act on it (e.g. the conversation already open on a topic), or null.
+ */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = null) {
     super(message || code);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -38,7 +42,7 @@ export async function request(method, path, { body, token, csrf } = {}) {
   try { data = await response.json(); } catch (_) { /* not JSON */ }
   if (!response.ok) {
     const error = (data && data.error) || {};
-    throw new ApiError(response.status, error.code || `http_${response.status}`, error.message);
+    throw new ApiError(response.status, error.code || `http_${response.status}`, error.message, error.details || null);
   }
   return data;
 }

@@ -140,6 +140,11 @@ export function renderEvent(event, { viewer, topicLabel = (id) => id, words = nu
     text = tr('event.joined', { name: (data.operator && data.operator.name) || tr('message.operator') });
   } else if (event.kind === 'transferred') {
     text = transferText(data, reader, tr, words ? words.lang : lang());
+  } else if (event.kind === 'requeued') {
+    // Its operator was lost (SPEC V10): the visitor is told someone else continues.
+    text = reader === 'visitor'
+      ? tr('requeued.operator_lost')
+      : tr('event.requeued.operator_lost', { name: (data.operator && data.operator.name) || tr('message.operator') });
   } else if (event.kind === 'ended') {
     const reason = data.reason || 'resolved';
     text = reader === 'visitor'
@@ -151,8 +156,23 @@ export function renderEvent(event, { viewer, topicLabel = (id) => id, words = nu
   } else if (event.kind === 'offline') {
     // The visitor's thread says why the chat left the queue, kindly (SPEC P5).
     text = tr(`offline.${data.reason === 'left_message' ? 'left_message' : 'no_operator'}`);
+  } else if (event.kind === 'warning') {
+    // Idle or no reply (P2, P3): the visitor is told how long is left, operators until when.
+    const limit = data.limit === 'no_reply' ? 'no_reply' : 'idle';
+    text = reader === 'visitor'
+      ? tr(`limits.warning.${limit}`, { count: data.minutes || 1 })
+      : tr(`event.warning.${limit}`, { time: formatTime(data.ends_at) });
+  } else if (event.kind === 'time_notice' && reader === 'operator') {
+    text = tr('event.time_notice', { time: formatTime(data.ends_at), count: data.minutes || 1 });
+  } else if (event.kind === 'still_here' && reader === 'operator') {
+    text = tr('event.still_here');
+  } else if (event.kind === 'follow_up') {
+    const reason = data.reason || 'deferred';
+    text = reader === 'visitor'
+      ? tr(`followup.${reason === 'other_channel' || reason === 'time_limit' ? reason : 'deferred'}`)
+      : tr('event.follow_up', { reason: tr(`reason.${reason}`) });
   } else {
-    return null; // a kind this client does not know yet
+    return null; // a kind this client does not know yet, or not for this reader
   }
   return h('li', {
     class: `system system--${event.kind}`, dataset: { seq: String(event.seq) }, lang: words ? words.lang : false,

@@ -4,6 +4,7 @@ import { errorText } from '../common/i18n.js';
 import { state, renderHeader, renderQueue, renderTabs, renderPanes, select } from './page.js';
 import { api, conversationPath } from './session.js';
 import { ensurePane, refreshPane, loadQueue, forgetConversation } from './live.js';
+import { loadOffline } from './inbox.js';
 
 /** Set my presence from the header's select (put back as it was if the server refuses). */
 export async function setPresence(select) {
@@ -55,8 +56,9 @@ export async function endChat(form) {
   pane.endError = false;
   try {
     const summary = await api('POST', conversationPath(pane.id, '/end'), { reason });
-    pane.summary = { ...pane.summary, ...summary, status: 'ended', end_reason: summary.end_reason || reason };
+    pane.summary = { ...pane.summary, ...summary, end_reason: summary.end_reason || reason };
     pane.notice = null;
+    if (summary.status === 'follow_up') loadOffline(); // it joins the follow-ups (A7, A8)
   } catch (err) {
     pane.notice = errorText(err.code);
     if (err.code === 'conversation_ended') refreshPane(pane.id);

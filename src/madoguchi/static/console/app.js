@@ -8,6 +8,8 @@
 //   notes.js    private notes: the composer's note switch and how notes look (SPEC A6)
 //   transfer.js the Transfer dialog, and a chat that stops being mine (`unassigned`) (SPEC A6)
 //   supervisor.js  the supervisors' overview: queues, chats, operators; join, take over (SPEC A9)
+//   maintenance.js the banner while chat is paused, and the admins' switch (SPEC X5)
+//   transcript.js  each chat's "Download transcript" button and the visitor's rating (SPEC V11, V12)
 import * as i18n from '../common/i18n.js';
 import { errorText } from '../common/i18n.js';
 import { request } from '../common/api.js';
@@ -21,10 +23,13 @@ import { startSocket, stopSocket, loadMine, loadQueue, sendMessage, sendTyping }
 import { setPresence, accept, endChat, closePane } from './actions.js';
 import {
   installInbox, acceptOffer, declineOffer, dismissNotice, loadOffline, openOffline, closeReader,
+  closeFollowUp,
 } from './inbox.js';
 import { installNotes, isNoteMode, addNote } from './notes.js';
 import { installTransfer } from './transfer.js';
 import { installSupervisor } from './supervisor.js';
+import { installMaintenance } from './maintenance.js';
+import { installTranscript } from './transcript.js';
 
 async function boot() {
   await i18n.init({ fallback: 'ja' });
@@ -73,7 +78,7 @@ function loggedOut() {
   for (const pane of state.panes.values()) pane.element.remove();
   Object.assign(state, {
     screen: 'login', me: null, csrf: null, queue: [], queueNotice: null, active: null, order: [],
-    connection: 'idle', connectedOnce: false, offerNotices: [], offline: [], reader: null,
+    connection: 'idle', connectedOnce: false, offerNotices: [], offline: [], followUps: [], reader: null,
   });
   state.offers.clear();
   state.offerBusy.clear();
@@ -104,6 +109,7 @@ function installHandlers() {
       case 'decline-offer': declineOffer(id); break;
       case 'dismiss-offer-notice': dismissNotice(target.dataset.key); break;
       case 'read-offline': openOffline(id); break;
+      case 'close-follow-up': closeFollowUp(id); break;
       case 'close-reader': closeReader(); break;
       default:
     }
@@ -165,4 +171,6 @@ installInbox();
 installNotes(root);
 installTransfer(root);
 installSupervisor(root);
+installMaintenance();
+installTranscript(root);
 boot();

@@ -153,16 +153,19 @@ export async function declineOffer(id) {
 /** Fetch the offline messages of my departments again. */
 export async function loadOffline() {
   try {
-    const { conversations } = await api('GET', '/api/v1/agent/offline-messages');
-    state.offline = conversations;
+    const [offline, followUps] = await Promise.all([
+      api('GET', '/api/v1/agent/offline-messages'), api('GET', '/api/v1/agent/follow-ups'),
+    ]);
+    state.offline = offline.conversations;
+    state.followUps = followUps.conversations; // answers owed by email (A7, A8)
     renderOffline();
-    for (const c of conversations) if (!state.previews.has(c.id)) loadPreview(c.id);
+    for (const c of [...state.offline, ...state.followUps]) if (!state.previews.has(c.id)) loadPreview(c.id);
   } catch (_) { /* keep the last list */ }
 }
 
 /** Open an offline message in the reader: its events, read-only. */
 export async function openOffline(id) {
-  const summary = state.offline.find((c) => c.id === id);
+  const summary = [...state.offline, ...(state.followUps || [])].find((c) => c.id === id);
   if (!summary) return;
   state.reader = { summary, thread: null, error: null, opener: `${offlineDomId(id)}-open` };
   renderReader();
@@ -177,6 +180,19 @@ export async function openOffline(id) {
   if (!state.reader || state.reader.summary.id !== id) return; // closed meanwhile
   Object.assign(state.reader, error ? { error } : { thread });
   renderReader();
+}
+
+/** Mark the follow-up in the reader as answered: it ends, and leaves the list. */
+export async function closeFollowUp(id) {
+  try {
+    await api('POST', conversationPath(id, '/end'), { reason: 'resolved' });
+  } catch (err) {
+    if (state.reader) Object.assign(state.reader, { error: errorText(err.code) });
+    renderReader();
+    return;
+  }
+  closeReader();
+  await loadOffline();
 }
 
 /** Close the reader and go back to the message it was opened from. */

@@ -81,8 +81,9 @@ function onEvent(event) {
     pane.unread += 1;
     renderTabs();
   }
-  if (event.kind === 'ended' && !pane.ended) {
-    pane.summary = { ...pane.summary, status: 'ended', end_reason: event.data && event.data.reason };
+  if ((event.kind === 'ended' || event.kind === 'follow_up') && !pane.ended) {
+    const status = event.kind === 'ended' ? 'ended' : 'follow_up';
+    pane.summary = { ...pane.summary, status, end_reason: event.data && event.data.reason };
     pane.render();
     renderTabs();
   }

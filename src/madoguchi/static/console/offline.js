@@ -65,6 +65,23 @@ export function offlineChildren(messages, { topicLabel, previews }) {
 }
 
 /**
+ * The "Follow-ups" list: chats whose answer is owed by email or another channel (A7, A8).
+ * @param {Array<object>} followUps conversation summaries with status `follow_up`
+ * @param {{topicLabel: Function, previews: Map}} options
+ */
+export function followUpChildren(followUps, { topicLabel, previews }) {
+  return [
+    h('h2', { id: 'followups-title' }, t('followups.title'), ' ',
+      h('span', { class: 'count', text: String(followUps.length) })),
+    followUps.length
+      ? h('ul', { class: 'offline-list followup-list' }, followUps.map((m) => offlineItem(m, {
+        topicLabel, preview: `${t(`reason.${m.end_reason || 'deferred'}`)}${previews.get(m.id) ? ` · ${previews.get(m.id)}` : ''}`,
+      })))
+      : h('p', { class: 'empty', text: t('followups.empty') }),
+  ];
+}
+
+/**
  * The reader's content: who, how to answer today, and the conversation's events (read-only).
  * @param {object} summary
  * @param {{thread: import('../common/thread.js').Thread|null, error: string|null,
@@ -90,6 +107,12 @@ export function readerChildren(summary, { thread, error, topicLabel, departmentL
     h('p', { class: 'reader-note' },
       email ? tNodes('offline.reply_by_email', { email: mailLink(email) }) : t('offline.no_email')),
     error ? h('p', { class: 'notice', role: 'alert', text: error }) : null,
+    summary.status === 'follow_up'
+      ? h('button', {
+        type: 'button', class: 'small', 'data-action': 'close-follow-up', dataset: { id: summary.id },
+        text: t('followups.close'),
+      })
+      : null,
     thread ? thread.scroller : null,
     thread || error ? null : h('p', { class: 'loading', role: 'status', text: t('chat.loading') }),
   ];

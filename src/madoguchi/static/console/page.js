@@ -6,7 +6,7 @@ import * as i18n from '../common/i18n.js';
 import { t } from '../common/i18n.js';
 import { queueChildren, refreshWaited } from './queue.js';
 import { offersChildren, refreshCountdowns } from './offers.js';
-import { offlineChildren, readerChildren } from './offline.js';
+import { followUpChildren, offlineChildren, readerChildren } from './offline.js';
 import { loginView, headerChildren, tabsChildren } from './views.js';
 
 export const root = document.getElementById('app');
@@ -136,7 +136,10 @@ export function announce(text) {
 /** Redraw the offline messages list, keeping the focus. */
 export function renderOffline() {
   const focused = offlineSection.contains(document.activeElement) && document.activeElement.id;
-  replace(offlineSection, offlineChildren(state.offline, { topicLabel, previews: state.previews }));
+  replace(offlineSection, [
+    ...offlineChildren(state.offline, { topicLabel, previews: state.previews }),
+    ...followUpChildren(state.followUps || [], { topicLabel, previews: state.previews }),
+  ]);
   if (focused) document.getElementById(focused)?.focus();
 }
 

@@ -8,7 +8,7 @@ import { Thread, composer } from '../common/thread.js';
 export const paneParts = { head: [], composer: [] };
 
 export const END_REASONS = [
-  'resolved', 'other_channel', 'unrelated', 'prohibited', 'unreadable', 'no_reply', 'time_limit',
+  'resolved', 'other_channel', 'deferred', 'unrelated', 'prohibited', 'unreadable', 'no_reply', 'time_limit',
 ];
 
 /** "Chrome 131 / Windows" from a user agent string (the full string goes in a tooltip). */
@@ -128,7 +128,8 @@ export class ChatPane {
   }
 
   get ended() {
-    return this.summary.status === 'ended';
+    // A follow-up (A7, A8) is over as a live chat: its answer goes out by email.
+    return this.summary.status === 'ended' || this.summary.status === 'follow_up';
   }
 
   /** Rebuild the pane (language switch, end, summary change), keeping the draft. */
@@ -178,8 +179,9 @@ export class ChatPane {
 
   endedNote() {
     const reason = this.summary.end_reason;
+    const key = this.summary.status === 'follow_up' ? 'event.follow_up' : 'event.ended';
     return h('div', { class: 'ended-note' },
-      h('p', { text: reason ? t('event.ended', { reason: t(`reason.${reason}`) }) : t('status.ended') }),
+      h('p', { text: reason ? t(key, { reason: t(`reason.${reason}`) }) : t('status.ended') }),
       h('button', { type: 'button', class: 'secondary', 'data-action': 'close-pane', dataset: { id: this.id }, text: t('console.close_pane') }));
   }
 

@@ -17,12 +17,21 @@ let view = null; // {data, error, busy: Set of conversation ids}
 let timer = 0;
 let focusBack = true; // on closing, focus the header's button (not when a chat tab opened)
 
+/** The department's average survey rating over the last days (SPEC V12). */
+function ratingLine(rating) {
+  const text = rating.count
+    ? t('survey.average', { average: rating.average, count: rating.count })
+    : t('survey.no_ratings');
+  return [' ', h('span', { class: 'ov-rating', text })];
+}
+
 function waitingSection(departments) {
   return h('section', { class: 'ov-section', 'aria-labelledby': 'ov-waiting' },
     h('h3', { id: 'ov-waiting', text: t('supervisor.waiting') }),
     departments.map((dep) => h('div', { class: 'ov-department' },
       h('h4', {}, departmentLabel(dep.id), ' ',
-        h('span', { class: 'count', text: t('queue.count', { count: dep.waiting.length }) })),
+        h('span', { class: 'count', text: t('queue.count', { count: dep.waiting.length }) }),
+        dep.rating ? ratingLine(dep.rating) : null),
       dep.waiting.length
         ? h('ul', { class: 'ov-list' }, dep.waiting.map((c) => h('li', {},
           h('strong', { text: chatTitle(c) }), ' · ', topicLabel(c.topic), ' · ', languageName(c.language), ' · ',

@@ -175,6 +175,7 @@ function onUnassigned(frame) {
   const name = frame.to && frame.to.name;
   let text = t('transfer.done_queue');
   if (frame.reason === 'taken_over') text = t('transfer.taken_over', { name });
+  else if (frame.reason === 'operator_lost') text = t('transfer.lost');
   else if (name) text = t('transfer.done', { name });
   gone(frame.conversation_id, text);
 }

@@ -42,6 +42,10 @@ export function headerChildren(me, reconnecting) {
     me.role === 'supervisor' || me.role === 'admin'
       ? h('button', { type: 'button', class: 'secondary small', 'data-action': 'overview-open', id: 'overview-open', text: t('supervisor.open') })
       : null,
+    // Admins pause and resume new chats (console/maintenance.js, SPEC X5).
+    me.role === 'admin'
+      ? h('button', { type: 'button', class: 'secondary small', 'data-action': 'maintenance-open', id: 'maintenance-open', text: t('maintenance.open') })
+      : null,
     i18n.languageSwitcher('console-lang'),
     h('button', { type: 'button', class: 'secondary small', 'data-action': 'logout', id: 'logout', text: t('console.logout') }),
   ];
