@@ -20,6 +20,7 @@ from madoguchi.domain.conversation import (
 from madoguchi.domain.errors import DomainError, not_found
 from madoguchi.domain.events import queue_changed_frame
 from madoguchi.domain.handoff import for_visitor
+from madoguchi.domain.lifecycle import Transition, apply
 from madoguchi.domain.records import Actor, Conversation, Event
 from madoguchi.domain.visits import check_can_open
 from madoguchi.services import availability, lifecycle, routing
@@ -164,6 +165,7 @@ async def do_start_conversation(
             prechat=clean_prechat,
             context=clean_context,
             now=desk.clock(),
+            status=apply(None, Transition.START),
         )
         await _first_events(unit, conv_id, visitor_id, {"topic": chosen.id}, message)
         await routing.schedule_max_wait(unit, conv_id, chosen.department)
@@ -218,7 +220,7 @@ async def do_leave_message(
             prechat=contact,
             context=_clean(context, CONTEXT_FIELDS, _CONTEXT_MAX),
             now=desk.clock(),
-            status=Status.OFFLINE,
+            status=apply(None, Transition.LEAVE_MESSAGE),
         )
         created = {"topic": chosen.id, "offline": True}
         await _first_events(unit, conv_id, visitor_id, created, (client_id, body))

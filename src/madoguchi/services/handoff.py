@@ -24,6 +24,7 @@ from madoguchi.domain.handoff import (
     transferred_data,
     unassigned_frame,
 )
+from madoguchi.domain.lifecycle import Transition, apply
 from madoguchi.domain.records import Actor, Conversation, Event, Operator
 from madoguchi.services import routing
 from madoguchi.services.chat import check_client_id, check_visible, get_conversation
@@ -136,6 +137,7 @@ async def do_transfer(
         previous = conv.operator_id
         assert previous is not None
         if to_operator is not None:
+            apply(conv.status, Transition.TRANSFER)
             target = await _check_target(unit, conv, to_operator)
             if not await conv_repo.reassign(unit.conn, conv.id, target.id, from_operator=previous):
                 raise DomainError("not_active", "The chat changed hands meanwhile.", 409)
@@ -145,6 +147,7 @@ async def do_transfer(
         else:
             assert to_department is not None
             _check_department_open(desk, to_department, conv.language)
+            apply(conv.status, Transition.REQUEUE)
             await conv_repo.requeue(unit.conn, conv.id, to_department, passed_by=[previous])
             await routing.schedule_max_wait(unit, conv.id, to_department)
             department, to_name = to_department, None
@@ -240,6 +243,7 @@ async def do_take_over(desk: Desk, supervisor: Actor, conversation_id: str) -> C
         if previous == supervisor.id:
             return conv
         assert previous is not None
+        apply(conv.status, Transition.TRANSFER)  # taken over
         if not await conv_repo.reassign(unit.conn, conv.id, supervisor.id, from_operator=previous):
             raise DomainError("not_active", "The chat changed hands meanwhile.", 409)
         await participants.remove(unit.conn, conv.id, supervisor.id)

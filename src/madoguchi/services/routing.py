@@ -19,6 +19,7 @@ from madoguchi.domain.events import (
     offered_frame,
     queue_changed_frame,
 )
+from madoguchi.domain.lifecycle import Transition, apply
 from madoguchi.domain.presence import alive_since
 from madoguchi.domain.records import Conversation, Operator
 from madoguchi.domain.routing import MANUAL, can_take, choose_operator
@@ -72,6 +73,8 @@ async def schedule_max_wait(unit: Unit, conv_id: str, department: str) -> None:
 async def assign_conversation(unit: Unit, conv: Conversation, operator: Operator) -> bool:
     """Give a waiting conversation to an operator and tell everyone; False if it was taken."""
     now = unit.desk.clock()
+    apply(conv.status, Transition.ASSIGN)
+    # The conditional UPDATE is the transition's atomic form: it assigns only a chat still waiting.
     if not await conv_repo.assign(unit.conn, conv.id, operator.id, now):
         return False
     await op_repo.mark_assigned(unit.conn, operator.id, now)
@@ -225,7 +228,7 @@ async def on_max_wait(unit: Unit, timer: timers.Timer) -> None:
         return
     if conv.offered_to is not None:
         await withdraw_in(unit, conv, "expired", passed=False)
-    await conv_repo.set_status(unit.conn, conv_id, Status.OFFLINE)
+    await conv_repo.set_status(unit.conn, conv_id, apply(conv.status, Transition.GIVE_UP_WAITING))
     await append_event(
         unit, conv_id, EventKind.OFFLINE, role=Role.SYSTEM, data={"reason": "no_operator"}
     )
