@@ -51,7 +51,7 @@ def test_the_visitor_downloads_the_chat_then_rates_it_and_the_console_sees_the_r
     with visitor.page.expect_download() as got:
         button.click()
     download = got.value
-    assert re.fullmatch(r"chat-\d{4}-\d{2}-\d{2}-c_\w+\.txt", download.suggested_filename)
+    assert re.fullmatch(r"chat-\d{4}-\d{2}-\d{2}-c_[\w-]+\.txt", download.suggested_filename)
     text = saved_text(download, tmp_path)
     assert text.startswith("madoguchi チャット履歴\n")
     assert "タイムゾーン：Asia/Tokyo\n" in text
