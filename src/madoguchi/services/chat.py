@@ -291,7 +291,7 @@ async def do_send_message(
 async def do_accept(desk: Desk, actor: Actor, conversation_id: str) -> Conversation:
     """An operator takes a waiting conversation from the queue."""
     async with desk.unit() as unit:
-        conv = await repo.get_conversation(unit.conn, conversation_id, lock=not desk.db.is_sqlite)
+        conv = await repo.get_conversation(unit.conn, conversation_id, lock=True)
         if conv is None:
             raise not_found()
         if conv.department not in actor.departments and not actor.is_supervisor:
@@ -325,7 +325,7 @@ async def do_end(desk: Desk, actor: Actor, conversation_id: str, reason: str) ->
     end_reason = check_end_reason(reason, actor.role)
     async with desk.unit() as unit:
         conv = check_visible(
-            await repo.get_conversation(unit.conn, conversation_id, lock=not desk.db.is_sqlite),
+            await repo.get_conversation(unit.conn, conversation_id, lock=True),
             actor,
         )
         await lifecycle.end_in(unit, conv, end_reason, actor.role)
@@ -376,17 +376,15 @@ async def get_queue(desk: Desk, actor: Actor) -> list[Conversation]:
         return await repo.list_waiting(conn, None if actor.is_supervisor else actor.departments)
 
 
-async def get_offline_messages(desk: Desk, actor: Actor) -> list[Conversation]:
-    """Offline messages in the operator's departments (all, for supervisors)."""
+async def get_offline_messages(
+    desk: Desk, actor: Actor, status: Status = Status.OFFLINE
+) -> list[Conversation]:
+    """Offline messages (or, by ``status``, follow-ups: A7, A8) waiting for an answer in the
+    operator's departments (all, for supervisors)."""
     async with desk.db.read() as conn:
-        return await repo.list_offline(conn, None if actor.is_supervisor else actor.departments)
-
-
-async def get_follow_ups(desk: Desk, actor: Actor) -> list[Conversation]:
-    """Follow-ups (A7, A8) in the operator's departments (all, for supervisors)."""
-    departments = None if actor.is_supervisor else actor.departments
-    async with desk.db.read() as conn:
-        return await repo.list_offline(conn, departments, status=Status.FOLLOW_UP)
+        return await repo.list_offline(
+            conn, None if actor.is_supervisor else actor.departments, status=status
+        )
 
 
 async def get_offers(desk: Desk, actor: Actor) -> list[Conversation]:

@@ -40,9 +40,7 @@ class _Duplicate(Exception):
 
 
 async def _locked(unit: Unit, actor: Actor, conversation_id: str) -> Conversation:
-    conv = await conv_repo.get_conversation(
-        unit.conn, conversation_id, lock=not unit.desk.db.is_sqlite
-    )
+    conv = await conv_repo.get_conversation(unit.conn, conversation_id, lock=True)
     return check_visible(conv, actor)
 
 
@@ -59,7 +57,7 @@ async def _check_target(unit: Unit, conv: Conversation, operator_id: str) -> Ope
         raise _unavailable("There is no such operator.", "unknown")
     found = await op_repo.get_candidates(
         unit.conn,
-        lock=not unit.desk.db.is_sqlite,
+        lock=True,
         operator_id=operator_id,
         alive_since=routing.alive_cutoff(unit.desk),  # a silent console is not "online"
     )

@@ -17,7 +17,7 @@ from madoguchi.domain.conversation import EventKind, Role, Status
 from madoguchi.domain.events import queue_changed_frame
 from madoguchi.domain.handoff import TAKE_OVER, unassigned_frame
 from madoguchi.domain.lifecycle import Transition, apply, is_live
-from madoguchi.domain.records import Actor, Conversation, Event, Operator
+from madoguchi.domain.records import Actor, Event, Operator
 from madoguchi.services import routing
 from madoguchi.services.desk import Desk, Unit, operator_topic, queue_topic
 from madoguchi.services.timeline import append_event
@@ -25,12 +25,6 @@ from madoguchi.store import conversations as conv_repo
 from madoguchi.store import participants
 
 OPERATOR_LOST = "operator_lost"  # the reason of the ``requeued`` event and ``unassigned`` frame
-
-
-async def _locked(unit: Unit, conversation_id: str) -> Conversation | None:
-    return await conv_repo.get_conversation(
-        unit.conn, conversation_id, lock=not unit.desk.db.is_sqlite
-    )
 
 
 async def requeue_chats_in(unit: Unit, operator: Operator) -> list[str]:
@@ -44,7 +38,7 @@ async def requeue_chats_in(unit: Unit, operator: Operator) -> list[str]:
     held = await conv_repo.list_active_for_operator(unit.conn, operator.id)
     requeued: list[tuple[datetime, str]] = []
     for conv in held:
-        locked = await _locked(unit, conv.id)
+        locked = await conv_repo.get_conversation(unit.conn, conv.id, lock=True)
         if locked is None or locked.status is not Status.ACTIVE:
             continue
         if locked.operator_id != operator.id:
@@ -73,7 +67,7 @@ async def leave_joined_in(unit: Unit, operator: Operator) -> int:
     """Within a unit: a lost supervisor leaves the chats they joined; the chats go on."""
     left = 0
     for conv in await conv_repo.list_joined(unit.conn, operator.id):
-        if await _locked(unit, conv.id) is None:
+        if await conv_repo.get_conversation(unit.conn, conv.id, lock=True) is None:
             continue
         await participants.remove(unit.conn, conv.id, operator.id)
         unit.publish(operator_topic(operator.id), unassigned_frame(conv.id, OPERATOR_LOST, None))

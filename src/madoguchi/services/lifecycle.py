@@ -67,7 +67,7 @@ async def end_in(unit: Unit, conv: Conversation, reason: EndReason, by: Role) ->
     else:
         await repo.end(unit.conn, conv.id, reason.value, now)
         await append_event(unit, conv.id, EventKind.ENDED, role=Role.SYSTEM, data=data)
-        await retention.after_end(unit, conv.id)
+        await retention.after_end(unit, conv.id, now)
     if conv.status is Status.WAITING:
         unit.publish(queue_topic(conv.department), queue_changed_frame(conv.department))
     return status
@@ -123,7 +123,7 @@ async def _wait(unit: Unit, conversation_id: str, at: datetime | None) -> None:
 async def on_limits(unit: Unit, timer: timers.Timer) -> None:
     """Timer: warn of a limit, end the chat at one, or set the timer for the next moment."""
     conv_id = timer.key.removeprefix("limits:")
-    conv = await repo.get_conversation(unit.conn, conv_id, lock=not unit.desk.db.is_sqlite)
+    conv = await repo.get_conversation(unit.conn, conv_id, lock=True)
     if conv is None or conv.status is not Status.ACTIVE:
         return  # ended, or back in the queue: a new assignment arms it again
     policy = _policy(unit, conv.department)

@@ -39,15 +39,13 @@ def erase_key(conversation_id: str) -> str:
     return f"erase:{conversation_id}"
 
 
-async def after_end(unit: Unit, conversation_id: str) -> None:
-    """A conversation just ended (within ``unit``): schedule its erasure if the policy erases."""
+async def after_end(unit: Unit, conversation_id: str, ended_at: datetime) -> None:
+    """A conversation ended at ``ended_at`` (within ``unit``): schedule its erasure if the
+    policy erases."""
     retention = unit.desk.settings.desk.retention
     if retention.policy != "none":
         return  # "keep" keeps; under "days" the daily purge finds it in its time
-    conv = await conv_repo.get_conversation(unit.conn, conversation_id)
-    if conv is None or conv.status is not Status.ENDED or conv.ended_at is None:
-        return
-    due = conv.ended_at + timedelta(minutes=retention.download_window_minutes)
+    due = ended_at + timedelta(minutes=retention.download_window_minutes)
     await timers.schedule(unit, ERASE_TIMER, erase_key(conversation_id), due)
 
 

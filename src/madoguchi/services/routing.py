@@ -48,12 +48,6 @@ def _mode(desk: Desk, department: str) -> str:
     return dep.routing if dep is not None else MANUAL
 
 
-async def _locked(unit: Unit, conversation_id: str) -> Conversation | None:
-    return await conv_repo.get_conversation(
-        unit.conn, conversation_id, lock=not unit.desk.db.is_sqlite
-    )
-
-
 def alive_cutoff(desk: Desk) -> datetime:
     """The oldest console sign of life routing still trusts (docs/routing.md, "Presence")."""
     return alive_since(desk.clock(), desk.settings.desk.operators.disconnect_grace_seconds)
@@ -128,7 +122,7 @@ async def route_in(unit: Unit, conv: Conversation) -> str | None:
     if mode == MANUAL:
         return None
     candidates = await op_repo.get_candidates(
-        unit.conn, lock=not unit.desk.db.is_sqlite, alive_since=alive_cutoff(unit.desk)
+        unit.conn, lock=True, alive_since=alive_cutoff(unit.desk)
     )
     chosen = choose_operator(
         mode, candidates, conv.department, conv.language, exclude=conv.passed_by
@@ -153,7 +147,7 @@ async def withdraw_in(unit: Unit, conv: Conversation, reason: str, *, passed: bo
 async def do_route(desk: Desk, conversation_id: str) -> str | None:
     """Give or offer a waiting conversation to the operator its mode picks; return who."""
     async with desk.unit() as unit:
-        conv = await _locked(unit, conversation_id)
+        conv = await conv_repo.get_conversation(unit.conn, conversation_id, lock=True)
         if conv is None:
             return None
         return await route_in(unit, conv)
@@ -175,7 +169,7 @@ def _offered(conv: Conversation, operator_id: object) -> bool:
 async def do_decline(desk: Desk, operator_id: str, conversation_id: str) -> None:
     """An operator declines a chat offered to them: it moves to the next operator."""
     async with desk.unit() as unit:
-        conv = await _locked(unit, conversation_id)
+        conv = await conv_repo.get_conversation(unit.conn, conversation_id, lock=True)
         if conv is None or not _offered(conv, operator_id):
             raise DomainError("not_offered", "This chat is not offered to you (any more).", 409)
         await _move_on(unit, conv, "declined", passed=True)
@@ -189,7 +183,7 @@ async def withdraw_offers_in(unit: Unit, operator_id: str) -> list[str]:
     """
     withdrawn = []
     for conv in await conv_repo.list_offered_to(unit.conn, operator_id):
-        locked = await _locked(unit, conv.id)
+        locked = await conv_repo.get_conversation(unit.conn, conv.id, lock=True)
         if locked is not None and _offered(locked, operator_id):
             # Not "passed": once back, they may be offered it again.
             await withdraw_in(unit, locked, "unavailable", passed=False)
@@ -215,7 +209,7 @@ async def do_withdraw_offers(desk: Desk, operator_id: str) -> int:
 
 async def on_offer_lapsed(unit: Unit, timer: timers.Timer) -> None:
     """Timer: an offer was not accepted in time; the next operator gets it."""
-    conv = await _locked(unit, timer.key.removeprefix("offer:"))
+    conv = await conv_repo.get_conversation(unit.conn, timer.key.removeprefix("offer:"), lock=True)
     if conv is not None and _offered(conv, timer.payload.get("operator_id")):
         await _move_on(unit, conv, "lapsed", passed=True)
 
@@ -223,7 +217,7 @@ async def on_offer_lapsed(unit: Unit, timer: timers.Timer) -> None:
 async def on_max_wait(unit: Unit, timer: timers.Timer) -> None:
     """Timer: nobody took the chat in time (P5); it leaves the queue as an offline message."""
     conv_id = timer.key.removeprefix("max_wait:")
-    conv = await _locked(unit, conv_id)
+    conv = await conv_repo.get_conversation(unit.conn, conv_id, lock=True)
     if conv is None or conv.status is not Status.WAITING:
         return
     if conv.offered_to is not None:
@@ -248,7 +242,6 @@ async def do_route_to_operator(desk: Desk, operator_id: str) -> int:
     were offered). Locks are taken in ``do_route``'s order — the conversation, then the
     operator — so that the two cannot deadlock on PostgreSQL.
     """
-    lock = not desk.db.is_sqlite
     given = 0
     tried: set[str] = set()
     while True:
@@ -275,9 +268,9 @@ async def do_route_to_operator(desk: Desk, operator_id: str) -> int:
             return given
         tried.add(conv.id)
         async with desk.unit() as unit:
-            locked = await _locked(unit, conv.id)
+            locked = await conv_repo.get_conversation(unit.conn, conv.id, lock=True)
             me = await op_repo.get_candidates(
-                unit.conn, lock=lock, operator_id=operator_id, alive_since=alive_cutoff(desk)
+                unit.conn, lock=True, operator_id=operator_id, alive_since=alive_cutoff(desk)
             )
             if not me or not can_take(me[0], conv.department, conv.language):
                 return given

@@ -25,7 +25,7 @@ async def do_rate(
     text = check_comment(comment, config.comment_max_chars)
     async with desk.unit() as unit:
         conv = check_visible(
-            await repo.get_conversation(unit.conn, conversation_id, lock=not desk.db.is_sqlite),
+            await repo.get_conversation(unit.conn, conversation_id, lock=True),
             actor,
         )
         check_rateable(conv)

@@ -124,7 +124,12 @@ async def insert_conversation(
 async def get_conversation(
     conn: AsyncConnection, conversation_id: str, *, lock: bool = False
 ) -> Conversation | None:
-    """A conversation by id; ``lock`` holds its row until the transaction ends (PostgreSQL)."""
+    """A conversation by id; ``lock`` holds its row until the transaction ends.
+
+    On PostgreSQL that is ``FOR UPDATE``. SQLite has no row locks and SQLAlchemy leaves the
+    clause out there: its single writer at a time already serializes the transactions, so
+    callers ask for the lock the same way on both backends.
+    """
     query = _select_conversations().where(conversations.c.id == conversation_id)
     if lock:
         query = query.with_for_update(of=conversations)

@@ -122,8 +122,9 @@ async def get_candidates(
 ) -> list[Candidate]:
     """Online operators with their active-chat counts, for routing.
 
-    With ``lock`` (PostgreSQL), the operators' rows are locked until the transaction ends,
-    so two nodes routing at once cannot both fill an operator's last free slot. With
+    With ``lock``, the operators' rows are locked until the transaction ends (PostgreSQL;
+    SQLite serializes writers anyway and the clause is left out), so two nodes routing at once
+    cannot both fill an operator's last free slot. With
     ``alive_since``, an operator whose console was last seen before it is left out: their
     node may be dead, and the timer that sets them offline has not fired yet (domain/presence.py).
     """

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from madoguchi.domain.conversation import Status
 from madoguchi.domain.events import (
     conversation_summary,
     event_frame,
@@ -150,7 +151,7 @@ async def offline_messages(desk: DeskDep, operator: OperatorDep) -> dict[str, An
 @router.get("/follow-ups", response_model=ConversationList)
 async def list_follow_ups(desk: DeskDep, operator: OperatorDep) -> dict[str, Any]:
     """Chats whose answer is owed by email or another channel (A7, A8), oldest first."""
-    found = await chat.get_follow_ups(desk, operator)
+    found = await chat.get_offline_messages(desk, operator, Status.FOLLOW_UP)
     return {"conversations": [conversation_summary(c, for_operator=True) for c in found]}
 
 
