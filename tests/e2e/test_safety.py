@@ -23,6 +23,8 @@ def test_markup_in_messages_shows_as_literal_text(
     expect(operator.messages.first).to_contain_text("window.__x")
     for payload in PAYLOADS[1:]:
         visitor.send(payload)
+    # Only then does the operator answer: the order asserted below is the order of the sends.
+    expect(operator.messages).to_have_count(len(PAYLOADS))
     for payload in PAYLOADS:
         operator.send(payload)
     expect(visitor.messages).to_have_count(6)
