@@ -61,6 +61,14 @@ def test_the_shipped_files_are_valid() -> None:
         ),
         (("[[topics]]", "[widgets]\nx = 1\n\n[[topics]]"), "widgets (line 9)"),
         (("[[topics]]", "[[topics"), "not valid TOML"),
+        (
+            ("[[topics]]", '[moderation]\nblocked_hosts = ["ok.example", "http://"]\n\n[[topics]]'),
+            "moderation (line 9): Value error, blocked_hosts: blocked host 'http://'",
+        ),
+        (
+            ("[[topics]]", '[moderation]\nabuse_lists = ["ja", "fr"]\n\n[[topics]]'),
+            "moderation.abuse_lists.1 (line 10)",
+        ),
     ],
 )
 def test_errors_name_the_key_and_line(change: tuple[str, str], expected: str) -> None:

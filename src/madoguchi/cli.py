@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="processes (needs PostgreSQL and Redis above 1)"
     )
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate at start")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="proxies whose X-Forwarded-For is believed (default: 127.0.0.1, or "
+        "$FORWARDED_ALLOW_IPS); bans and rate limits use the address it gives",
+    )
 
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("check", help="validate the configuration and exit")
@@ -231,6 +236,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "log_level": "info",
         "proxy_headers": True,
     }
+    if args.forwarded_allow_ips:
+        options["forwarded_allow_ips"] = args.forwarded_allow_ips
     if args.workers > 1:
         # Worker processes build their own app from the environment.
         if settings.config_path is not None:

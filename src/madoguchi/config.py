@@ -26,7 +26,11 @@ from pydantic import (
     model_validator,
 )
 
+from madoguchi.domain.abuse import compile_words, default_words
+from madoguchi.domain.attachments import KINDS
+from madoguchi.domain.bans import parse_duration
 from madoguchi.domain.conversation import SUPPORTED_LANGUAGES
+from madoguchi.domain.hosts import check_block_list
 from madoguchi.domain.hours import (
     ALWAYS_OPEN,
     DAYS,
@@ -38,6 +42,8 @@ from madoguchi.domain.hours import (
     parse_time_zone,
 )
 from madoguchi.domain.limits import Policy
+from madoguchi.domain.moderation import Rules
+from madoguchi.domain.ratelimits import ACTIONS, SCOPES, Action, Rule, parse_rule
 
 Localized = dict[str, str]
 _ID = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
@@ -151,6 +157,61 @@ class Limits(_Model):
     send_queue_frames: int = Field(256, ge=8, le=100_000)
 
 
+def _valid_rule(value: str | int) -> str | int:
+    parse_rule(value)
+    return value
+
+
+# A rate limit: "COUNT/PERIOD" ("30/1m": 30 at once, then one every 2 s), or 0 for none.
+_RateRule = Annotated[str | int, AfterValidator(_valid_rule)]
+
+
+class MessageRateLimits(_Model):
+    # Far above anyone typing; a network is several visitors (an office, a mobile carrier's NAT).
+    visitor: _RateRule = "30/1m"
+    network: _RateRule = "180/1m"
+    operator: _RateRule = "120/1m"
+
+
+class StartRateLimits(_Model):
+    # Starting a chat or leaving an offline message; operators start none.
+    visitor: _RateRule = "10/10m"
+    network: _RateRule = "30/10m"
+    operator: _RateRule = 0
+
+
+class UploadRateLimits(_Model):
+    visitor: _RateRule = "10/10m"
+    network: _RateRule = "60/10m"
+    operator: _RateRule = "60/10m"
+
+
+class RateLimits(_Model):
+    """Rate limits per visitor, network and operator (SPEC P11, docs/security.md)."""
+
+    enabled: bool = True
+    message: MessageRateLimits = Field(default_factory=MessageRateLimits)
+    start: StartRateLimits = Field(default_factory=StartRateLimits)
+    upload: UploadRateLimits = Field(default_factory=UploadRateLimits)
+    _rules: dict[Action, tuple[Rule | None, Rule | None, Rule | None]] = PrivateAttr(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _parse(self) -> RateLimits:
+        # Parsed once here: the message path asks for its rules on every message.
+        for action in ACTIONS:
+            limits = getattr(self, action)
+            rules = tuple(parse_rule(getattr(limits, scope)) for scope in SCOPES)
+            if self.enabled and any(rules):
+                self._rules[action] = (rules[0], rules[1], rules[2])
+        return self
+
+    def rules(self, action: Action) -> tuple[Rule | None, Rule | None, Rule | None] | None:
+        """The visitor, network and operator rules of an action; None when it has none."""
+        return self._rules.get(action)
+
+
 class Operators(_Model):
     default_capacity: int = Field(3, ge=1, le=100)
     # An operator whose console has been gone this long (closed, crashed, lost network) is set
@@ -193,9 +254,208 @@ class Survey(_Model):
     comment_max_chars: int = Field(2000, ge=0, le=20_000)
 
 
+class Secrets(_Model):
+    """``[secrets]``: a password or token the visitor sends, revealed once (SPEC V15)."""
+
+    enabled: bool = True
+    # An unrevealed secret is deleted this long after it was sent.
+    reveal_minutes: int = Field(10, ge=1, le=24 * 60)
+    # Longest value: a password or an API token, with room for a short key file.
+    max_chars: int = Field(2000, ge=1, le=10_000)
+    # How long the console shows a revealed value before hiding it for good.
+    show_seconds: int = Field(30, ge=5, le=600)
+
+
+def _valid_durations(value: list[str]) -> list[str]:
+    for token in value:
+        parse_duration(token)
+    if len(set(value)) != len(value):
+        raise ValueError("a duration is listed twice")
+    return value
+
+
+class Bans(_Model):
+    """``[bans]``: what an operator's ban covers and for how long (SPEC A10, docs/security.md)."""
+
+    # A network ban covers the visitor's address's network of this size.
+    ipv4_prefix: int = Field(24, ge=8, le=32)
+    ipv6_prefix: int = Field(64, ge=16, le=128)
+    # The choices the console offers: "12h", "7d" … or "permanent"; the first is the default.
+    durations: Annotated[list[str], AfterValidator(_valid_durations)] = Field(
+        default_factory=lambda: ["1d", "7d", "30d", "permanent"], min_length=1
+    )
+    # How stale a node's copy of the bans may be for messages in a running chat (the hot path);
+    # sessions, chat starts, offline messages and socket hellos always ask the database.
+    cache_seconds: float = Field(5, ge=0, le=300)
+
+
+AbuseList = Literal["ja", "en"]
+SHIPPED_ABUSE_LISTS: tuple[AbuseList, ...] = ("ja", "en")
+
+
+class Moderation(_Model):
+    """``[moderation]``: what is checked in a message before it goes on (docs/moderation.md)."""
+
+    # Mojibake or mostly U+FFFD from a visitor (P8): "refuse" asks them to resend (with the
+    # repaired text when a repair is exact); "off" lets it through.
+    garbled: Literal["refuse", "off"] = "refuse"
+    # Card numbers (13-19 digits passing Luhn) masked before storage (P10), from either side.
+    mask_card_numbers: bool = True
+    # Hosts whose links are refused (P9): domains (subdomains included), IPs, CIDR networks, URLs.
+    blocked_hosts: list[str] = Field(default_factory=list)
+    # Abuse words flag a visitor's message to the operator (P9): the shipped lists to use
+    # ("ja", "en"), and the desk's own entries ("!word" is an exception).
+    abuse_lists: list[AbuseList] = Field(default_factory=lambda: list(SHIPPED_ABUSE_LISTS))
+    abuse_words: list[str] = Field(default_factory=list)
+    _rules: Rules = PrivateAttr(default_factory=Rules)
+
+    @model_validator(mode="after")
+    def _build(self) -> Moderation:
+        # Built once here: they are used on every message.
+        try:
+            block_list = check_block_list(self.blocked_hosts) if self.blocked_hosts else None
+        except ValueError as exc:
+            raise ValueError(f"blocked_hosts: {exc}") from exc
+        entries = [
+            *(w for code in self.abuse_lists for w in default_words(code)),
+            *self.abuse_words,
+        ]
+        self._rules = Rules(
+            refuse_garbled=self.garbled == "refuse",
+            mask_card_numbers=self.mask_card_numbers,
+            block_list=block_list,
+            words=compile_words(entries) if entries else None,
+        )
+        return self
+
+    @property
+    def rules(self) -> Rules:
+        """The settings, ready to apply to a message (domain/moderation.py)."""
+        return self._rules
+
+
+class SmtpConfig(_Model):
+    """The company's SMTP relay (docs/email.md): it signs and delivers (SPF, DKIM, DMARC)."""
+
+    host: str = "localhost"
+    port: int = Field(587, ge=1, le=65535)
+    # "starttls": upgrade a plain connection (port 587); "tls": TLS from the start (465);
+    # "none": plain text, for a relay on the same machine or network only.
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    # Better in the environment: MADOGUCHI_SMTP_PASSWORD overrides this.
+    password: str | None = None
+    timeout_seconds: float = Field(30, gt=0, le=600)
+
+
+class InboundConfig(_Model):
+    """The receiver of replies by email (docs/email.md): off unless ``domain`` is given."""
+
+    enabled: bool = False
+    # The domain of the Reply-To addresses; its MX record points at this receiver.
+    domain: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(2525, ge=0, le=65535)
+    max_bytes: int = Field(10_485_760, ge=1024, le=104_857_600)
+
+    @model_validator(mode="after")
+    def _domain_when_enabled(self) -> InboundConfig:
+        if self.enabled and not self.domain:
+            raise ValueError("give domain (the Reply-To addresses' domain) with enabled = true")
+        return self
+
+
+class EmailConfig(_Model):
+    """Outgoing mail and replies by email (SPEC V8, V9, V11, A7, A8; docs/email.md)."""
+
+    # "console": log each mail (development); "smtp": send through [email.smtp].
+    backend: Literal["console", "smtp"] = "console"
+    from_address: str = "support@example.com"
+    from_name: str | None = None  # the company's name when absent
+    # A failed send is tried again after retry_first_seconds, doubling up to retry_max_seconds,
+    # and given up (status "failed", logged) give_up_hours after the mail was queued.
+    retry_first_seconds: float = Field(30, gt=0, le=3600)
+    retry_max_seconds: float = Field(3600, gt=0, le=86400)
+    give_up_hours: float = Field(72, gt=0, le=24 * 30)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    inbound: InboundConfig = Field(default_factory=InboundConfig)
+
+
+class Attachments(_Model):
+    """Files shared in a chat (SPEC V6, docs/security.md "Attachments")."""
+
+    enabled: bool = True
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024)
+    max_per_conversation: int = Field(20, ge=1, le=10_000)
+    # Kinds told by the file's first bytes (domain/attachments.py), never by its name.
+    allowed: list[str] = Field(
+        default_factory=lambda: [
+            "png", "jpeg", "gif", "webp", "text", "pdf", "zip", "mp4", "webm", "quicktime"
+        ]
+    )  # fmt: skip
+    # "disk": files under ``directory`` (one node, or a shared volume); "database": in the
+    # database with everything else (several nodes without a shared volume).
+    storage: Literal["disk", "database"] = "disk"
+    directory: str = "var/attachments"
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> Attachments:
+        for kind in self.allowed:
+            if kind not in KINDS:
+                raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
+        return self
+
+
+class Scanning(_Model):
+    """Virus scanning of attachments by clamd; off (files not scanned) while ``clamd`` is unset."""
+
+    # "unix:/run/clamav/clamd.ctl" or "tcp:127.0.0.1:3310".
+    clamd: str | None = Field(None, pattern=r"^(unix:/.+|tcp:[^:]+:[0-9]{1,5})$")
+    timeout_seconds: float = Field(30, gt=0, le=600)
+    # clamd unreachable this long after an upload: the file is refused (never passed unscanned).
+    give_up_minutes: float = Field(10, gt=0, le=7 * 24 * 60)
+
+
 class Widget(_Model):
     # Origins allowed to embed the chat frame (CSP frame-ancestors); "*" allows any page.
     allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+
+class IdentityConfig(_Model):
+    """``[identity]``: tokens the host page signs for its members (SPEC V4, docs/identity.md).
+
+    The secret itself is in the environment (MADOGUCHI_IDENTITY_SECRET), never in this file.
+    """
+
+    # A token whose expiry is further ahead than this is refused, however well signed.
+    max_lifetime_minutes: int = Field(120, ge=1, le=7 * 24 * 60)
+
+
+def _valid_link(value: str | Localized) -> str | Localized:
+    for url in [value] if isinstance(value, str) else list(value.values()):
+        if not (url.startswith(("https://", "http://")) or re.match(r"^/(?!/)", url)):
+            raise ValueError(f"{url!r} is not an http(s):// URL or a path starting with /")
+    return value
+
+
+_Link = Annotated[str | Localized, AfterValidator(_valid_link)]
+
+
+class Plans(_Model):
+    """``[plans]``: members whose verified plan has no chat see these links instead (SPEC V4)."""
+
+    without_chat: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]] = Field(
+        default_factory=list
+    )
+    # One URL for every language, or {language = URL}.
+    docs_url: _Link | None = None
+    forum_url: _Link | None = None
+
+    @model_validator(mode="after")
+    def _somewhere_to_go(self) -> Plans:
+        if self.without_chat and self.docs_url is None and self.forum_url is None:
+            raise ValueError("plans without chat need docs_url or forum_url to send members to")
+        return self
 
 
 def _valid_span(text: str) -> str:
@@ -289,6 +549,15 @@ class DeskConfig(_Model):
     widget: Widget = Field(default_factory=Widget)
     retention: Retention = Field(default_factory=Retention)
     survey: Survey = Field(default_factory=Survey)
+    attachments: Attachments = Field(default_factory=Attachments)
+    scanning: Scanning = Field(default_factory=Scanning)
+    email: EmailConfig = Field(default_factory=EmailConfig)
+    secrets: Secrets = Field(default_factory=Secrets)
+    moderation: Moderation = Field(default_factory=Moderation)
+    bans: Bans = Field(default_factory=Bans)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    plans: Plans = Field(default_factory=Plans)
 
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, if configured."""
@@ -472,6 +741,9 @@ class Settings:
     admin_password: str | None
     # Tests and the demo set this; production leaves cookies Secure when public_url is https.
     cookie_secure: bool
+    # Identity tokens' secrets (docs/identity.md): the current one first, then the previous one
+    # while it is being rotated out; none: no token verifies.
+    identity_secrets: tuple[bytes, ...] = ()
 
 
 DEFAULT_CONFIG = Path(__file__).parent / "default.toml"
@@ -507,6 +779,7 @@ def load_settings(
         admin_email=env.get("MADOGUCHI_ADMIN_EMAIL", "admin@example.com"),
         admin_password=env.get("MADOGUCHI_ADMIN_PASSWORD") or None,
         cookie_secure=public_url.startswith("https://"),
+        identity_secrets=_identity_secrets(env),
     )
 
 
@@ -535,3 +808,19 @@ def _secret_key(env: dict[str, str], var: Path) -> bytes:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip().encode()
+
+
+def _identity_secrets(env: dict[str, str]) -> tuple[bytes, ...]:
+    """MADOGUCHI_IDENTITY_SECRET, then MADOGUCHI_IDENTITY_SECRET_PREVIOUS during a rotation."""
+    found = []
+    for name in ("MADOGUCHI_IDENTITY_SECRET", "MADOGUCHI_IDENTITY_SECRET_PREVIOUS"):
+        value = env.get(name, "").encode()
+        if value and len(value) < 32:
+            raise ConfigError(f"{name}: must be at least 32 characters")
+        if value:
+            found.append(value)
+    if env.get("MADOGUCHI_IDENTITY_SECRET_PREVIOUS") and not env.get("MADOGUCHI_IDENTITY_SECRET"):
+        raise ConfigError(
+            "MADOGUCHI_IDENTITY_SECRET_PREVIOUS: set only beside MADOGUCHI_IDENTITY_SECRET"
+        )
+    return tuple(found)

@@ -124,5 +124,5 @@ def test_enter_sends_shift_enter_breaks_the_line_and_typing_shows(
 
     # The send button works as well as Enter.
     visitor.composer.fill("ボタンで送信")
-    visitor.frame.get_by_role("button", name="送信").click()
+    visitor.frame.get_by_role("button", name="送信", exact=True).click()
     expect(operator.messages.last).to_contain_text("ボタンで送信")

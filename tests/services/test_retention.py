@@ -258,6 +258,7 @@ async def test_none_erases_when_the_download_window_closes_and_leaves_no_trace(
     boss, _ = await online(node, stack, "Boss", role="supervisor", departments=["sales"])
     visitor, conv_id = await chat_and_end(node, stack, sato, joiner=boss)
     before = node.call(row, node.desk, conv_id)
+    assert before.client_address == "127.0.0.1"  # what a network ban covers (SPEC A10)
 
     # A second before the window closes, the visitor can still read (and download) it all.
     fire_timers(node, clock, WINDOW * 60 - 1)
@@ -320,6 +321,7 @@ async def test_none_erases_when_the_download_window_closes_and_leaves_no_trace(
         "ja",
     )
     assert (after.prechat, after.context, after.rating_comment) == ({}, {}, None)
+    assert after.client_address is None  # personal data, erased with the content
     assert node.call(count, node.desk, events, conv_id) == 0
     assert node.call(count, node.desk, conversation_participants, conv_id) == 1
     assert node.call(stored_timer, node.desk, retention.erase_key(conv_id)) is None

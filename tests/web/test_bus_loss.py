@@ -16,6 +16,8 @@ import redis.asyncio as aioredis
 from clients import Operator, Visitor
 from conftest import REDIS_URL, RUN_ID, DatabaseFactory, LiveServer
 from madoguchi.bus import MemoryBus
+from madoguchi.domain.conversation import Role
+from madoguchi.domain.records import Actor
 from madoguchi.services import chat
 from madoguchi.services.auth import get_operator
 from madoguchi.services.desk import Desk
@@ -68,7 +70,7 @@ async def test_what_was_published_during_an_outage_arrives_after_it(
                 await chat.do_send_message(silent, actor, conv["id"], "lost", "停電中の返信")
                 # The second visitor's chat is assigned in the outage: the `assigned` is lost.
                 other = await chat.do_start_conversation(
-                    silent, second.visitor_id or "", topic="technical", language="ja",
+                    silent, Actor(Role.VISITOR, second.visitor_id or ""), topic="technical", language="ja",
                     consent=True, first_message=("q", "二件目"),
                 )  # fmt: skip
                 assert other.status.value == "active"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from madoguchi.domain.ratelimits import Rule
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +21,11 @@ class Bus(ABC):
     def __init__(self) -> None:
         self._listeners: dict[str, set[Listener]] = {}
         self._on_reconnect: list[Callable[[], None]] = []
+        # Rate limits (services/ratelimits.py): the keys of a refused action -> the ms until
+        # which they certainly stay refused (a TAT never goes back), so that a client hammering
+        # at a limit costs no round trip, and a send that was already on its way when the one
+        # before it was refused is refused too and cannot overtake it.
+        self._refused: dict[tuple[str, ...], int] = {}
 
     def on_reconnect(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` whenever the bus comes back after losing its connection.
@@ -44,6 +51,29 @@ class Bus(ABC):
     @abstractmethod
     async def publish(self, topic: str, message: bytes) -> None:
         """Send a message to every listener of ``topic`` on every node."""
+
+    async def hit(self, limits: Sequence[tuple[str, Rule]], now: int) -> int | None:
+        """Count one action against every ``(key, rule)``, on every node; ``now`` in ms.
+
+        Returns None when every key let it through (each has counted it), else the ms to wait
+        (none has counted it). All keys of an action are decided in one atomic step.
+        """
+        keys = tuple(key for key, _ in limits)
+        until = self._refused.get(keys)
+        if until is not None:
+            if until > now:
+                return until - now
+            del self._refused[keys]
+        wait = await self._hit(limits, now)
+        if wait is not None:
+            if len(self._refused) >= 10_000:  # forget the lapsed ones before growing further
+                self._refused = {k: u for k, u in self._refused.items() if u > now}
+            self._refused[keys] = now + wait
+        return wait
+
+    @abstractmethod
+    async def _hit(self, limits: Sequence[tuple[str, Rule]], now: int) -> int | None:
+        """``hit`` on the shared counters, without the local memory of refusals."""
 
     async def ping(self) -> bool:
         """Whether the bus is reachable."""

@@ -5,14 +5,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 
 from madoguchi.bus.base import Bus
+from madoguchi.domain.ratelimits import Rule
 
 log = logging.getLogger(__name__)
+
+# domain/ratelimits.decide, for every key of one action at once (one round trip, atomic).
+# KEYS: the keys; ARGV: now (ms), then interval and window (ms) per key. Returns the ms to
+# wait, or 0 after counting the action in every key. A key lives until its TAT has passed
+# plus one window: the TTL is computed from the node's `now`, and a test's stopped clock must
+# not see a key vanish under it. Numbers are written with %.0f: Lua would write 1.7e+12.
+_HIT = """
+local now = tonumber(ARGV[1])
+local wait = 0
+local tats = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i])
+  local window = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key)) or now
+  if tat < now then tat = now end
+  tats[i] = tat + interval
+  local w = tats[i] - window - now
+  if w > wait then wait = w end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  local ttl = tats[i] - now + tonumber(ARGV[2 * i + 1])
+  redis.call('SET', key, string.format('%.0f', tats[i]), 'PX', string.format('%.0f', ttl))
+end
+return 0
+"""
 
 
 def split_prefix(url: str) -> tuple[str, str]:
@@ -39,6 +67,7 @@ class RedisBus(Bus):
         self._redis: aioredis.Redis = aioredis.from_url(self._url, socket_connect_timeout=5)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._hit_script = self._redis.register_script(_HIT)
 
     async def start(self) -> None:
         """Open the pub/sub connection and start reading it."""
@@ -64,6 +93,19 @@ class RedisBus(Bus):
     async def publish(self, topic: str, message: bytes) -> None:
         """PUBLISH to every node watching ``topic``."""
         await self._redis.publish(self._prefix + topic, message)
+
+    async def _hit(self, limits: Sequence[tuple[str, Rule]], now: int) -> int | None:
+        keys = [self._prefix + key for key, _ in limits]
+        args: list[int] = [now]
+        for _, rule in limits:
+            args += (rule.interval_ms, rule.window_ms)
+        try:
+            wait = int(await self._hit_script(keys=keys, args=args))
+        except Exception:
+            # Limits guard against abuse; chat must not stop when Redis blinks (docs/security.md).
+            log.warning("redis bus: rate limits not checked, Redis did not answer", exc_info=True)
+            return None
+        return wait or None
 
     async def ping(self) -> bool:
         """Whether Redis answers."""

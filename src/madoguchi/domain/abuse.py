@@ -48,6 +48,10 @@ class WordList:
     substrings: tuple[tuple[str, str], ...]  # (entry, folded text)
     english_exceptions: tuple[tuple[str, ...], ...]
     substring_exceptions: tuple[str, ...]
+    # The first look, so that a clean message (nearly all) costs one set and one regex test:
+    # every word an English entry's match must contain, and every substring entry at once.
+    english_keys: frozenset[str] = frozenset()
+    substring_pattern: re.Pattern[str] | None = None
 
 
 def compile_words(words: Iterable[str]) -> WordList:
@@ -71,8 +75,21 @@ def compile_words(words: Iterable[str]) -> WordList:
                 substring_exceptions.append(squeezed)
             else:
                 substrings.append((entry, squeezed))
+    keys: set[str] = set()
+    for _, tokens in english:
+        if not tokens:
+            continue
+        joined = "".join(tokens)
+        keys.update((joined, joined + "s", joined + "es"))  # one word, or the phrase as one
+        keys.add(tokens[0])
+    needles = sorted({needle for _, needle in substrings}, key=len, reverse=True)
     return WordList(
-        tuple(english), tuple(substrings), tuple(english_exceptions), tuple(substring_exceptions)
+        tuple(english),
+        tuple(substrings),
+        tuple(english_exceptions),
+        tuple(substring_exceptions),
+        frozenset(keys),
+        re.compile("|".join(map(re.escape, needles))) if needles else None,
     )
 
 
@@ -103,6 +120,8 @@ def _english_hits(text: str, word_list: WordList) -> list[tuple[str, int]]:
     folded = unicodedata.normalize("NFKC", _INVISIBLE_ONLY.sub("", text)).casefold()
     tokens = [(m.group().translate(_LEET), m.start()) for m in _TOKEN.finditer(folded)]
     words = _join_spelled_out(tokens)
+    if word_list.english_keys.isdisjoint(word for word, _ in words):
+        return []
     excepted: set[int] = set()
     for exception in word_list.english_exceptions:
         for start in _token_matches(words, exception):
@@ -155,6 +174,12 @@ def _token_matches(words: list[tuple[str, int]], entry: tuple[str, ...]) -> list
 
 
 def _substring_hits(text: str, word_list: WordList) -> list[tuple[str, int]]:
+    if word_list.substring_pattern is None:
+        return []
+    # What _squeeze makes, without the positions: casefold and the removal work per character.
+    plain = unicodedata.normalize("NFKC", _INVISIBLE_ONLY.sub("", text)).casefold()
+    if word_list.substring_pattern.search(_INVISIBLE.sub("", plain)) is None:
+        return []
     squeezed, origin = _squeeze(text)
     excepted: set[int] = set()
     for exception in word_list.substring_exceptions:

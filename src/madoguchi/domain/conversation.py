@@ -48,6 +48,17 @@ class EventKind(StrEnum):
     STILL_HERE = "still_here"  # the visitor answered an idle warning (P2)
     REQUEUED = "requeued"  # its operator was lost; back to the queue (V10): data.reason
     FOLLOW_UP = "follow_up"  # the live chat is over, the answer comes later: data.reason
+    # A file shared in the chat (V6), then the end of its virus scan: ok, or refused (bad).
+    ATTACHMENT = "attachment"
+    ATTACHMENT_OK = "attachment_ok"
+    ATTACHMENT_BAD = "attachment_bad"
+    # A visitor's message holds abuse words (P9), operators only: data.seq, data.words.
+    FLAGGED = "flagged"
+    # A secret the operator may reveal once (V15); the value is never in an event. (Kind
+    # names, not passwords: hence the noqa for ruff's S105.)
+    SECRET = "secret"  # noqa: S105
+    SECRET_REVEALED = "secret_revealed"  # noqa: S105
+    SECRET_EXPIRED = "secret_expired"  # noqa: S105  deleted unread: data.reason
 
 
 class EndReason(StrEnum):

@@ -59,7 +59,15 @@ def conversation_summary(conv: Conversation, *, for_operator: bool) -> dict[str,
             else {"name": conv.operator_name}
         )
     if for_operator:
-        summary["visitor"] = {"id": conv.visitor_id, "verified": False}
+        # Verified only through the host app's signed token (SPEC V4); the member id the
+        # visitor typed stays in prechat, shown as unverified.
+        identity = conv.identity or {}
+        summary["visitor"] = {
+            "id": conv.visitor_id,
+            "verified": bool(identity),
+            "member_id": identity.get("member_id"),
+            "plan": identity.get("plan"),
+        }
         summary["prechat"] = {
             key: conv.prechat.get(key)
             for key in ("member_id", "contract_name", "contact_person", "name", "email")

@@ -15,8 +15,11 @@ from madoguchi.domain.conversation import EventKind, Role, Status
 from madoguchi.domain.errors import DomainError
 from madoguchi.domain.records import Actor, Conversation, Event
 
-# Private notes, and the time-limit countdown: the visitor is not rushed (P4).
-OPERATOR_ONLY = frozenset({EventKind.NOTE.value, EventKind.TIME_NOTICE.value})
+# Private notes, the time-limit countdown (the visitor is not rushed, P4), and the flag on a
+# message with abuse words (P9: the visitor is not told).
+OPERATOR_ONLY = frozenset(
+    {EventKind.NOTE.value, EventKind.TIME_NOTICE.value, EventKind.FLAGGED.value}
+)
 HIDDEN = "hidden"  # the kind a visitor sees in place of an operator-only event
 
 TRANSFER = "transfer"

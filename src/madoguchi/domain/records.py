@@ -57,6 +57,8 @@ class Conversation:
     rating_comment: str | None = None
     rated_at: datetime | None = None
     erased_at: datetime | None = None
+    # The member a host app vouched for (SPEC V4): {member_id, plan, verified_at}, else None.
+    identity: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Actor:
     name: str | None = None
     departments: tuple[str, ...] = ()
     staff_role: str | None = None  # operator | supervisor | admin, for operators
+    network: str | None = None  # the client's address as the node saw it (bans, rate limits)
 
     @property
     def is_supervisor(self) -> bool:

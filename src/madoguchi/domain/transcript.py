@@ -54,6 +54,7 @@ TOLD = frozenset(
         EventKind.OFFLINE.value,
         EventKind.FOLLOW_UP.value,
         EventKind.ENDED.value,
+        EventKind.ATTACHMENT.value,  # its file name only, never the file (SPEC V6)
     }
 )
 # Continuation lines of a message start under its first line's text: len("[18:00] ").
@@ -156,13 +157,15 @@ def _event_lines(
     language: str,
 ) -> list[str]:
     stamp = f"[{local:%H:%M}]"
-    if event.kind == EventKind.MESSAGE.value:
+    if event.kind in (EventKind.MESSAGE.value, EventKind.ATTACHMENT.value):
         if event.author_role is Role.OPERATOR:
             author = event.author_name or t("message.operator")
         elif reader is Role.VISITOR:
             author = t("message.you")
         else:
             author = t("message.visitor")
+        if event.kind == EventKind.ATTACHMENT.value:
+            return [f"{stamp} {author}: {t('transcript.attachment', name=event.data.get('name'))}"]
         # Kept verbatim, as the chat shows it: only the line breaks are normalized.
         body = (event.body or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
         first = f"{stamp} {author}: {body[0]}"

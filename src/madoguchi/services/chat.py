@@ -21,11 +21,14 @@ from madoguchi.domain.errors import DomainError, not_found
 from madoguchi.domain.events import queue_changed_frame
 from madoguchi.domain.handoff import for_visitor
 from madoguchi.domain.lifecycle import Transition, apply
+from madoguchi.domain.moderation import Screened, screen_message
 from madoguchi.domain.records import Actor, Conversation, Event
 from madoguchi.domain.visits import check_can_open
-from madoguchi.services import availability, lifecycle, routing
+from madoguchi.services import availability, bans, lifecycle, mail_out, ratelimits, routing
 from madoguchi.services.desk import Desk, Unit, conversation_topic, queue_topic
+from madoguchi.services.identity import check_may_chat, do_record_identity
 from madoguchi.services.timeline import append_event, record_event
+from madoguchi.store import bans as ban_store
 from madoguchi.store import conversations as repo
 from madoguchi.store import operators as op_repo
 from madoguchi.store import participants, visits
@@ -102,35 +105,62 @@ def check_topic(config: DeskConfig, topic: str, language: str, consent: bool) ->
     return chosen
 
 
+def check_message(
+    config: DeskConfig, role: Role, client_id: str, body: str
+) -> tuple[str, Screened]:
+    """A message's client id, and its body as moderation lets it be stored (docs/moderation.md)."""
+    client_id = check_client_id(client_id)
+    body = check_message_body(body, config.limits.message_max_chars)
+    return client_id, screen_message(
+        config.moderation.rules, body, from_visitor=role is Role.VISITOR
+    )
+
+
+async def _flag(unit: Unit, message: Event, screened: Screened) -> None:
+    """Tell the operators, not the visitor, that a message holds abuse words (P9)."""
+    if screened.abuse:
+        await append_event(
+            unit,
+            message.conversation_id,
+            EventKind.FLAGGED,
+            role=Role.SYSTEM,
+            data={"seq": message.seq, "words": list(screened.abuse)},
+        )
+
+
 async def _first_events(
     unit: Unit,
     conv_id: str,
     visitor_id: str,
     created: dict[str, Any],
-    message: tuple[str, str] | None,
+    message: tuple[str, Screened] | None,
 ) -> None:
     """A new conversation's ``created`` event, then the visitor's first message if any."""
     await append_event(
         unit, conv_id, EventKind.CREATED, role=Role.VISITOR, author_id=visitor_id, data=created
     )
     if message is not None:
+        client_id, screened = message
         claim = await repo.next_seq(unit.conn, conv_id)
         assert claim is not None
-        await record_event(
+        event = await record_event(
             unit,
             conv_id,
             claim.seq,
             EventKind.MESSAGE,
             role=Role.VISITOR,
             author_id=visitor_id,
-            client_id=message[0],
-            body=message[1],
+            client_id=client_id,
+            body=screened.body,
+            data=screened.data or None,
         )
+        assert event is not None
+        await _flag(unit, event, screened)
 
 
 async def do_start_conversation(
     desk: Desk,
-    visitor_id: str,
+    visitor: Actor,
     *,
     topic: str,
     language: str,
@@ -138,20 +168,22 @@ async def do_start_conversation(
     prechat: dict[str, Any] | None = None,
     context: dict[str, Any] | None = None,
     first_message: tuple[str, str] | None = None,
+    identity_token: str | None = None,
 ) -> Conversation:
     """Open a conversation on a topic (and its first message), queue it, and route it."""
+    visitor_id = visitor.id
+    await bans.check_can_chat(desk, visitor)  # before anything that says what the desk does
     config = desk.settings.desk
+    # The host page's signed token (SPEC V4): a verified member, or None (unverified).
+    member = check_may_chat(desk, identity_token, language)
     chosen = check_topic(config, topic, language, consent)
     await availability.check_can_start(desk, chosen.id, language)
     clean_prechat = _clean(prechat, PRECHAT_FIELDS, _FIELD_MAX)
     clean_context = _clean(context, CONTEXT_FIELDS, _CONTEXT_MAX)
     message = None
     if first_message is not None:
-        client_id, body = first_message
-        message = (
-            check_client_id(client_id),
-            check_message_body(body, config.limits.message_max_chars),
-        )
+        message = check_message(config, Role.VISITOR, *first_message)
+    await ratelimits.check(desk, visitor, "start")  # last: only a start that would happen counts
     async with desk.unit() as unit:
         # Several conversations (SPEC V16): one live chat per topic, a few at once.
         await visits.lock_visitor(unit.conn, visitor_id)
@@ -167,14 +199,16 @@ async def do_start_conversation(
             now=desk.clock(),
             status=apply(None, Transition.START),
         )
+        await ban_store.set_client_address(unit.conn, conv_id, visitor.network)
         await _first_events(unit, conv_id, visitor_id, {"topic": chosen.id}, message)
+        await do_record_identity(unit, conv_id, member)
         await routing.schedule_max_wait(unit, conv_id, chosen.department)
         unit.publish(
             queue_topic(chosen.department),
             queue_changed_frame(chosen.department),
         )
     await routing.do_route(desk, conv_id)
-    return await get_conversation(desk, Actor(Role.VISITOR, visitor_id), conv_id)
+    return await get_conversation(desk, visitor, conv_id)
 
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -193,7 +227,7 @@ def check_contact(name: str, email: str) -> dict[str, str]:
 
 async def do_leave_message(
     desk: Desk,
-    visitor_id: str,
+    visitor: Actor,
     *,
     topic: str,
     language: str,
@@ -202,14 +236,18 @@ async def do_leave_message(
     email: str,
     message: tuple[str, str],
     context: dict[str, Any] | None = None,
+    identity_token: str | None = None,
 ) -> Conversation:
     """Leave an offline message (V8): a conversation waiting for an operator's answer."""
+    visitor_id = visitor.id
+    await bans.check_can_chat(desk, visitor)
     config = desk.settings.desk
+    member = check_may_chat(desk, identity_token, language)
     chosen = check_topic(config, topic, language, consent)
     contact = check_contact(name, email)
     await availability.check_not_in_maintenance(desk)
-    client_id = check_client_id(message[0])
-    body = check_message_body(message[1], config.limits.message_max_chars)
+    first = check_message(config, Role.VISITOR, *message)
+    await ratelimits.check(desk, visitor, "start")  # an offline message is a chat started too
     async with desk.unit() as unit:
         conv_id = await repo.insert_conversation(
             unit.conn,
@@ -222,14 +260,20 @@ async def do_leave_message(
             now=desk.clock(),
             status=apply(None, Transition.LEAVE_MESSAGE),
         )
+        await ban_store.set_client_address(unit.conn, conv_id, visitor.network)
         created = {"topic": chosen.id, "offline": True}
-        await _first_events(unit, conv_id, visitor_id, created, (client_id, body))
+        await _first_events(unit, conv_id, visitor_id, created, first)
+        await do_record_identity(unit, conv_id, member)
         await append_event(
             unit, conv_id, EventKind.OFFLINE, role=Role.SYSTEM, data={"reason": "left_message"}
         )
+        # The acknowledgment by email commits with the message, or neither does (V8).
+        left = await repo.get_conversation(unit.conn, conv_id)
+        assert left is not None
+        await mail_out.queue_ack_in(unit, left, first[1].body)
         # Consoles refresh their lists of waiting chats and offline messages on this.
         unit.publish(queue_topic(chosen.department), queue_changed_frame(chosen.department))
-    return await get_conversation(desk, Actor(Role.VISITOR, visitor_id), conv_id)
+    return await get_conversation(desk, visitor, conv_id)
 
 
 async def do_send_message(
@@ -240,8 +284,11 @@ async def do_send_message(
     The hot path: one UPDATE … RETURNING claims the sequence number and returns what the
     checks need, one INSERT stores the message, one commit; then the frame is published.
     """
-    client_id = check_client_id(client_id)
-    body = check_message_body(body, desk.settings.desk.limits.message_max_chars)
+    client_id, screened = check_message(desk.settings.desk, actor.role, client_id, body)
+    if actor.role is Role.VISITOR:  # from this node's copy of the bans: no query (A10)
+        await bans.check_can_send(desk, actor)
+    # Before the transaction: a refused message is not stored, and the client sends it again.
+    await ratelimits.check(desk, actor, "message")
     try:
         async with desk.unit() as unit:
             claim = await repo.next_seq(
@@ -267,10 +314,12 @@ async def do_send_message(
                 author_id=actor.id,
                 author_name=actor.name if actor.role is Role.OPERATOR else None,
                 client_id=client_id,
-                body=body,
+                body=screened.body,
+                data=screened.data or None,
             )
             if event is None:
                 raise _Duplicate
+            await _flag(unit, event, screened)
             await lifecycle.after_message_in(unit, conversation_id, claim, actor.role)
             return event, True
     except _Duplicate:

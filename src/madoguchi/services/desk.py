@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from madoguchi.bus import Bus
 from madoguchi.config import Settings
+from madoguchi.domain.bans import BanSnapshot
 from madoguchi.store.database import Database
 
 
@@ -36,6 +37,12 @@ class Desk:
     # Operator id -> consoles whose socket is open on this node (web/sockets.py). The node
     # speaks for them when their "gone" timer fires here (services/presence.py).
     consoles: Counter[str] = field(default_factory=Counter)
+    # Told when a committed unit queued a mail, so that this node's mail sender sends it now
+    # instead of at its next poll; set while a Mailer runs (mail/sender.py).
+    mail_alarm: Callable[[], None] | None = None
+    # This node's copy of the bans in force, for the message hot path (services/bans.py);
+    # None until read, and again whenever this node makes or lifts a ban.
+    bans: BanSnapshot | None = None
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:

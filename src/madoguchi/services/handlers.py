@@ -8,7 +8,8 @@ sense (the conversation may have ended), and read the time from ``unit.desk.cloc
 
 from __future__ import annotations
 
-from madoguchi.services import lifecycle, presence, retention, routing
+from madoguchi.services import attachments, lifecycle, presence, retention, routing
+from madoguchi.services import secrets as secret_handling
 from madoguchi.services.timers import TimerHandler
 
 TIMER_HANDLERS: dict[str, TimerHandler] = {
@@ -16,4 +17,6 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
     **presence.TIMER_HANDLERS,
     **lifecycle.TIMER_HANDLERS,
     **retention.TIMER_HANDLERS,
+    **attachments.TIMER_HANDLERS,
+    **secret_handling.TIMER_HANDLERS,
 }

@@ -26,7 +26,7 @@ from madoguchi.domain.limits import (
     next_step,
 )
 from madoguchi.domain.records import Actor, Conversation
-from madoguchi.services import retention, routing, timers
+from madoguchi.services import mail_out, retention, routing, secrets, timers
 from madoguchi.services.desk import Desk, Unit, queue_topic
 from madoguchi.services.timeline import append_event
 from madoguchi.store import conversations as repo
@@ -59,11 +59,14 @@ async def end_in(unit: Unit, conv: Conversation, reason: EndReason, by: Role) ->
         await routing.withdraw_in(unit, conv, "ended", passed=False)
     await timers.cancel(unit, routing.max_wait_key(conv.id))
     await timers.cancel(unit, limits_key(conv.id))
+    # Unrevealed secrets go with the live chat (V15): nobody is there to reveal them now.
+    await secrets.discard_in(unit, conv.id)
     now = unit.desk.clock()
     data = {"reason": reason.value, "by": by.value}
     if status is Status.FOLLOW_UP:
         await repo.follow_up(unit.conn, conv.id, reason.value, now)
         await append_event(unit, conv.id, EventKind.FOLLOW_UP, role=Role.SYSTEM, data=data)
+        await mail_out.queue_follow_up_in(unit, conv, reason.value)  # when it has an address
     else:
         await repo.end(unit.conn, conv.id, reason.value, now)
         await append_event(unit, conv.id, EventKind.ENDED, role=Role.SYSTEM, data=data)

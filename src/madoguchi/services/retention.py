@@ -20,7 +20,9 @@ from madoguchi.domain.conversation import Status
 from madoguchi.domain.events import iso
 from madoguchi.services import timers
 from madoguchi.services.desk import Desk, Unit
+from madoguchi.store import attachments as attachment_repo
 from madoguchi.store import conversations as conv_repo
+from madoguchi.store import files, outbox
 from madoguchi.store import retention as repo
 from madoguchi.store import timers as timer_repo
 
@@ -59,8 +61,15 @@ async def erase_in(unit: Unit, conversation_id: str) -> bool:
         return False
     # Its other timers (an e-mail to send, a limit) would only act on content that is gone.
     await timer_repo.delete_keyed_to(unit.conn, conversation_id)
-    # Attachments (issue 6): their stored files are content, and are to be deleted here, in
-    # this same unit, when attachments exist. Nothing stores them yet.
+    # Its mails hold its words and the visitor's address (docs/email.md, "Retention").
+    await outbox.erase_for_conversation(unit.conn, conversation_id)
+    # Attachments (SPEC V6) are content: their rows, and their bytes in the database or on
+    # disk. A file is unlinked before the commit: should the commit fail, the erasure is tried
+    # again and finds the row; the other order could leave a file nothing points at.
+    directory = unit.desk.settings.desk.attachments.directory
+    for gone in await attachment_repo.delete_for_conversation(unit.conn, conversation_id):
+        if gone.storage == "disk":
+            await files.delete(directory, gone.id)
     return True
 
 

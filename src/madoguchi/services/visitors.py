@@ -11,6 +11,7 @@ import hashlib
 import hmac
 
 from madoguchi.domain.errors import DomainError
+from madoguchi.services import bans
 from madoguchi.services.desk import Desk
 from madoguchi.store import conversations as repo
 
@@ -35,8 +36,9 @@ def check_visitor_token(key: bytes, token: str) -> str:
     return parts[1]
 
 
-async def do_create_visitor(desk: Desk) -> tuple[str, str]:
-    """A new visitor: (visitor id, token)."""
+async def do_create_visitor(desk: Desk, address: str | None = None) -> tuple[str, str]:
+    """A new visitor: (visitor id, token); none for a banned network (SPEC A10)."""
+    await bans.check_network_can_chat(desk, address)
     async with desk.unit() as unit:
         visitor_id = await repo.insert_visitor(unit.conn, desk.clock())
     return visitor_id, make_visitor_token(desk.settings.secret_key, visitor_id)

@@ -99,7 +99,13 @@
     if (loaded) frame.contentWindow.postMessage(message, origin);
   }
 
+  // The host's identity token (docs/identity.md), re-read at each opening; by postMessage only.
+  function identity() {
+    return script.getAttribute('data-identity') || '';
+  }
+
   function tellFrame() {
+    if (identity()) post({ type: 'madoguchi:identity', token: identity() });
     post({ type: 'madoguchi:layout', fullscreen: !!(phone && phone.matches) });
     post({ type: 'madoguchi:opened' });
   }
@@ -113,7 +119,8 @@
       // lang: a language the host pins; site_lang: the page's own, for the "also in …" notice.
       frame.src = origin + '/chat?page=' + encodeURIComponent(location.href) +
         (dataLang ? '&lang=' + encodeURIComponent(dataLang) : '') +
-        (siteLang ? '&site_lang=' + encodeURIComponent(siteLang) : '');
+        (siteLang ? '&site_lang=' + encodeURIComponent(siteLang) : '') +
+        (identity() ? '&identity=1' : ''); // a flag: the frame waits for the token
       frame.onload = function () {
         loaded = true;
         if (isOpen) { frame.focus(); tellFrame(); }

@@ -82,6 +82,7 @@ def _conversation(row: Any) -> Conversation:
         rating_comment=row.rating_comment,
         rated_at=row.rated_at,
         erased_at=row.erased_at,
+        identity=row.identity,
     )
 
 

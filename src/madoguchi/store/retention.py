@@ -25,6 +25,10 @@ async def erase_content(conn: AsyncConnection, conversation_id: str, now: dateti
         .where(conversations.c.status == Status.ENDED.value)
         .where(conversations.c.erased_at.is_(None))
         .values(prechat={}, context={}, rating_comment=None, warned=None, erased_at=now)
+        # The verified member id is as personal as the typed one (SPEC V4, docs/identity.md).
+        .values(identity=None)
+        # The address the chat came from is personal data too (SPEC A10, docs/security.md).
+        .values(client_address=None)
     )
     if result.rowcount != 1:
         return False

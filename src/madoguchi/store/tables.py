@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -123,6 +124,12 @@ conversations = Table(
     Column("rated_at", UTCDateTime),
     # When retention erased the content (P10): events, pre-chat fields, context, the comment.
     Column("erased_at", UTCDateTime),
+    # The member the host app vouched for with a signed token (SPEC V4, docs/identity.md):
+    # {member_id, plan, verified_at}; NULL when no token verified. Never typed by the visitor.
+    Column("identity", JSON),
+    # The visitor's address as the node saw it when the conversation was made: what a network
+    # ban covers (SPEC A10). Personal data: retention erases it with the content.
+    Column("client_address", String(64)),
     Index(None, "visitor_id", "status"),
     Index(None, "status", "department", "created_at"),
     Index(None, "operator_id", "status"),
@@ -184,4 +191,118 @@ switches = Table(
     Column("value", JSON, nullable=False),
     Column("updated_by", String(32)),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Who did what when, for actions on people and secrets (SPEC A10, V15): bans and their lifting,
+# secrets revealed. Rows are only ever added; ``data`` holds the action's own details.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", String(32)),  # the operator; None for the system (an expiry, say)
+    Column("action", String(40), nullable=False),  # e.g. "ban", "unban", "secret_revealed"
+    Column("target", String(200), nullable=False),  # e.g. "visitor:<id>", "secret:<id>"
+    Column("data", JSON, nullable=False),
+    Index(None, "at"),
+    Index(None, "target"),
+)
+
+# Secrets a visitor sent for the operator to reveal once (SPEC V15, docs/security.md): only
+# AES-GCM ciphertext is stored, and the row is deleted when revealed, expired or the chat ends.
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("conversation_id", String(32), ForeignKey("conversations.id"), nullable=False),
+    Column("label", String(100), nullable=False),  # shown with it; not secret
+    Column("nonce", LargeBinary, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "conversation_id"),
+)
+
+# Outgoing mail (docs/email.md): a row per mail, written in the transaction that calls for it
+# and sent by the outbox's sender after the commit; its id is the mail's Message-ID.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    # What asked for it, e.g. "answer:<event id>": the same request queues one mail only.
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("conversation_id", String(32), ForeignKey("conversations.id")),
+    Column("kind", String(40), nullable=False),
+    Column("to_address", String(320), nullable=False),
+    Column("reply_to", String(320)),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    # pending -> sending (claimed until lease_until) -> sent | failed; back to pending on a
+    # failure that may pass, with next_attempt_at pushed back.
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "conversation_id"),
+)
+
+# Bans (SPEC A10, docs/security.md): a visitor id and, optionally, the network they wrote from.
+# A ban stops matching when it expires or is lifted; rows stay, for the audit trail.
+bans = Table(
+    "bans",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("visitor_id", String(32), nullable=False),
+    Column("network", String(64)),  # CIDR text, e.g. "203.0.113.0/24"; None: the visitor only
+    Column("reason", Text, nullable=False),
+    Column("duration", String(16), nullable=False),  # as chosen: "7d", "permanent" …
+    Column("conversation_id", String(32)),  # the chat it was made from
+    Column("created_by", String(32)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),  # None: for good
+    Column("lifted_at", UTCDateTime),
+    Column("lifted_by", String(32)),
+    Index(None, "visitor_id"),
+    Index(None, "network"),
+)
+
+# Files shared in a chat (SPEC V6, services/attachments.py). ``name`` is the file's name as
+# offered for download; ``kind`` what its first bytes say it is; ``status`` its virus scan.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("conversation_id", String(32), ForeignKey("conversations.id"), nullable=False),
+    Column("uploader_role", String(16), nullable=False),
+    Column("uploader_id", String(32), nullable=False),
+    # The uploader's retry carries the same client_id: the file is stored once.
+    Column("client_id", String(64), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("storage", String(16), nullable=False),  # disk | database: where the bytes are
+    Column("status", String(16), nullable=False),  # scanning | clean | infected | refused
+    Column("reason", String(32)),  # why it was refused
+    Column("signature", String(200)),  # what clamd found
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("scanned_at", UTCDateTime),
+    Index(None, "conversation_id", "client_id", unique=True),
+)
+
+# The bytes of attachments kept in the database ([attachments] storage = "database").
+attachment_blobs = Table(
+    "attachment_blobs",
+    metadata,
+    Column(
+        "attachment_id",
+        String(32),
+        ForeignKey("attachments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("data", LargeBinary, nullable=False),
 )

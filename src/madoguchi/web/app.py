@@ -11,13 +11,28 @@ from fastapi.staticfiles import StaticFiles
 
 from madoguchi.bus import create_bus
 from madoguchi.config import Settings
+from madoguchi.mail.inbound import Receiver
+from madoguchi.mail.sender import Mailer
+from madoguchi.mail.transport import create_transport
 from madoguchi.services import presence, retention
 from madoguchi.services.desk import Desk, utcnow
 from madoguchi.services.handlers import TIMER_HANDLERS
 from madoguchi.services.queue import QueueBoard
 from madoguchi.services.timers import Scheduler, TimerHandler
 from madoguchi.store.database import Database
-from madoguchi.web import agent, pages, sockets, surveys, transcripts, visitor
+from madoguchi.web import (
+    agent,
+    attachments,
+    bans,
+    identity,
+    pages,
+    sockets,
+    surveys,
+    transcripts,
+    visitor,
+)
+from madoguchi.web import email as email_routes
+from madoguchi.web import secrets as secret_routes
 from madoguchi.web.errors import install_error_handlers
 from madoguchi.web.hub import Hub
 
@@ -43,9 +58,16 @@ def create_app(
         await retention.do_ensure_purge(app.state.desk)
         await presence.do_give_consoles_time(app.state.desk)
         await app.state.scheduler.start()
+        app.state.mailer = Mailer(app.state.desk, create_transport(settings.desk.email))
+        await app.state.mailer.start()
+        app.state.mail_receiver = Receiver(app.state.desk)
+        if settings.desk.email.inbound.enabled:
+            await app.state.mail_receiver.start()
         try:
             yield
         finally:
+            await app.state.mail_receiver.stop()
+            await app.state.mailer.stop()
             await app.state.scheduler.stop()
             await bus.close()
             await db.close()
@@ -60,9 +82,16 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(visitor.router)
+    app.include_router(email_routes.agent_router)
+    app.include_router(email_routes.visitor_router)
+    app.include_router(identity.router)
     app.include_router(agent.router)
+    app.include_router(bans.router)
     app.include_router(transcripts.router)
     app.include_router(surveys.router)
+    app.include_router(attachments.router)
+    app.include_router(secret_routes.visitor_router)
+    app.include_router(secret_routes.agent_router)
     app.include_router(pages.router)
     app.add_api_websocket_route("/ws/visitor", sockets.visitor_socket)
     app.add_api_websocket_route("/ws/agent", sockets.agent_socket)

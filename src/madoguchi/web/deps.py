@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from madoguchi.domain.conversation import Role
 from madoguchi.domain.errors import DomainError
@@ -49,14 +50,25 @@ def operator_actor(operator: Operator) -> Actor:
     )
 
 
+def client_address(connection: HTTPConnection) -> str | None:
+    """The client's address as this node saw it.
+
+    Behind a reverse proxy, run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so
+    that this is the visitor's address and not the proxy's (docs/security.md).
+    """
+    return connection.client.host if connection.client else None
+
+
 async def get_visitor(
-    desk: DeskDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    desk: DeskDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The visitor behind the Bearer token."""
     if credentials is None:
         raise DomainError("unauthorized", "A visitor token is required.", 401)
     visitor_id = check_visitor_token(desk.settings.secret_key, credentials.credentials)
-    return Actor(role=Role.VISITOR, id=visitor_id)
+    return Actor(role=Role.VISITOR, id=visitor_id, network=client_address(request))
 
 
 async def get_session(request: Request, desk: DeskDep) -> tuple[Operator, str]:

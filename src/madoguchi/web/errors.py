@@ -39,7 +39,10 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 async def _domain_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+    response = error_response(exc.status, exc.code, exc.message, exc.details)
+    if exc.details and "retry_after" in exc.details:  # rate_limited (docs/security.md)
+        response.headers["Retry-After"] = str(exc.details["retry_after"])
+    return response
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:

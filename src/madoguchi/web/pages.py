@@ -22,8 +22,9 @@ LOCALES = PACKAGE / "locales"
 
 router = APIRouter(include_in_schema=False)
 
+# img-src blob: shows attachment previews, fetched with the visitor's token (SPEC V6).
 _APP_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 

@@ -16,6 +16,9 @@ class MessageIn(_In):
     body: str
 
 
+_IDENTITY = "The host page's signed identity token, if any (docs/identity.md)."
+
+
 class StartConversationIn(_In):
     topic: str
     language: str
@@ -28,6 +31,7 @@ class StartConversationIn(_In):
         description="Collected by the widget: page_url, user_agent, language, time_zone, screen.",
     )
     message: MessageIn | None = Field(None, description="The first message, if any.")
+    identity: str | None = Field(None, description=_IDENTITY)
 
 
 class OfflineMessageIn(_In):
@@ -38,6 +42,7 @@ class OfflineMessageIn(_In):
     email: str = Field(description="Where the answer goes (sent by the email feature).")
     message: MessageIn
     context: dict[str, str | None] | None = None
+    identity: str | None = Field(None, description=_IDENTITY)
 
 
 class EndIn(_In):
@@ -266,3 +271,21 @@ class ErrorOut(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 410, 413, 422, 503)
 }
+
+
+class IdentityIn(_In):
+    token: str | None = Field(None, description="The host page's identity token.")
+    language: str | None = Field(None, description="The links' language (default: the desk's).")
+
+
+class HelpLink(BaseModel):
+    kind: str = Field(description="docs or forum")
+    url: str
+
+
+class IdentityOut(BaseModel):
+    verified: bool = Field(description="The token verified; false for none or a bad one")
+    member_id: str | None = None
+    plan: str | None = None
+    chat_allowed: bool = Field(description="false: the plan has no chat; show the links")
+    links: list[HelpLink]

@@ -29,12 +29,12 @@ from madoguchi.domain.events import (
 from madoguchi.domain.handoff import hide_frame, is_operator_only
 from madoguchi.domain.presence import HEARTBEAT_SECONDS
 from madoguchi.domain.records import Actor
-from madoguchi.services import chat, handover, lifecycle, maintenance, presence
+from madoguchi.services import bans, chat, handover, lifecycle, maintenance, presence
 from madoguchi.services.auth import get_session_operator, session_id
 from madoguchi.services.desk import Desk, conversation_topic, operator_topic, queue_topic
 from madoguchi.services.queue import QueueBoard
 from madoguchi.services.visitors import check_visitor_token
-from madoguchi.web.deps import SESSION_COOKIE, operator_actor
+from madoguchi.web.deps import SESSION_COOKIE, client_address, operator_actor
 from madoguchi.web.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ HEARTBEAT = HEARTBEAT_SECONDS  # between a client's pings; silence for 3 of them
 # a client repeats typing=true every 3 s, and a minute's precision is plenty for a 20-minute limit.
 TOUCH_EVERY = 15.0
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_NOT_AVAILABLE = 4403  # a banned visitor (SPEC A10): the client stops reconnecting
 CLOSE_TOO_SLOW = 1013
 
 
@@ -313,7 +314,12 @@ class Connection:
         try:
             event, _ = await chat.do_send_message(self.desk, self.actor, conv_id, client_id, body)
         except DomainError as exc:
-            self.push(_error(exc.code, exc.message, client_id=client_id, conversation_id=conv_id))
+            extra = {"details": exc.details} if exc.details is not None else {}
+            if exc.code == "rate_limited" and exc.details:  # kept, and sent again after it
+                extra["retry_after"] = exc.details["retry_after"]
+            self.push(
+                _error(exc.code, exc.message, client_id=client_id, conversation_id=conv_id, **extra)
+            )
             return
         ack = {
             "type": "ack",
@@ -418,7 +424,13 @@ async def visitor_socket(ws: WebSocket) -> None:
     except DomainError as exc:
         await _reject(ws, exc)
         return
-    actor = Actor(role=Role.VISITOR, id=visitor_id)
+    actor = Actor(role=Role.VISITOR, id=visitor_id, network=client_address(ws))
+    try:
+        await bans.check_can_chat(desk, actor)  # SPEC A10: a neutral "not available"
+    except DomainError as exc:
+        await ws.send_text(_error(exc.code, exc.message))
+        await ws.close(CLOSE_NOT_AVAILABLE)
+        return
     conn = Connection(ws, desk, hub, actor, board=ws.app.state.queue_board)
     resume = _resume_map(hello)
     convs = await chat.get_visitor_conversations(desk, visitor_id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from madoguchi.domain.attachments import attachment_accept
 from madoguchi.domain.errors import DomainError
 from madoguchi.domain.events import conversation_summary, event_frame
 from madoguchi.services import availability, chat, lifecycle
 from madoguchi.services.visitors import do_create_visitor
-from madoguchi.web.deps import DeskDep, QueueBoardDep, VisitorDep
+from madoguchi.web.deps import DeskDep, QueueBoardDep, VisitorDep, client_address
 from madoguchi.web.schemas import (
     ERRORS,
     AvailabilityOut,
@@ -41,6 +42,15 @@ async def get_config(desk: DeskDep) -> dict[str, Any]:
         "limits": {"message_max_chars": config.limits.message_max_chars},
         # Whether the ended chat offers the post-chat survey (SPEC V12), and its comment's size.
         "survey": config.survey.model_dump(),
+        # The clip icon's limits (SPEC V6); the server checks them again on every upload.
+        "attachments": {
+            "enabled": config.attachments.enabled,
+            "max_bytes": config.attachments.max_bytes,
+            "max_per_conversation": config.attachments.max_per_conversation,
+            "accept": attachment_accept(config.attachments.allowed),
+        },
+        # The widget's key button and the console's reveal (SPEC V15).
+        "secrets": config.secrets.model_dump(),
     }
 
 
@@ -59,9 +69,9 @@ async def get_availability(
 
 
 @router.post("/session", status_code=201)
-async def create_session(desk: DeskDep) -> VisitorSessionOut:
+async def create_session(request: Request, desk: DeskDep) -> VisitorSessionOut:
     """A new visitor and the token that proves it; the chat frame keeps it."""
-    visitor_id, token = await do_create_visitor(desk)
+    visitor_id, token = await do_create_visitor(desk, client_address(request))
     return VisitorSessionOut(visitor_id=visitor_id, token=token)
 
 
@@ -77,13 +87,14 @@ async def start_conversation(
     """Start a conversation on a topic, with the pre-chat form and an optional first message."""
     conv = await chat.do_start_conversation(
         desk,
-        visitor.id,
+        visitor,
         topic=body.topic,
         language=body.language,
         consent=body.consent,
         prechat=body.prechat,
         context=body.context,
         first_message=(body.message.client_id, body.message.body) if body.message else None,
+        identity_token=body.identity,
     )
     return conversation_summary(conv, for_operator=False)
 
@@ -100,7 +111,7 @@ async def leave_message(
     """Leave a message for when the desk is closed or busy; an operator answers it later."""
     conv = await chat.do_leave_message(
         desk,
-        visitor.id,
+        visitor,
         topic=body.topic,
         language=body.language,
         consent=body.consent,
@@ -108,6 +119,7 @@ async def leave_message(
         email=body.email,
         message=(body.message.client_id, body.message.body),
         context=body.context,
+        identity_token=body.identity,
     )
     return conversation_summary(conv, for_operator=False)
 

@@ -10,6 +10,9 @@ import { chatLanguage, showTopics, refusedStart } from './availability.js';
 import { api, loadSession, saveSession, currentConversationId, setCurrentConversation } from './session.js';
 import { openConversation, conversationEnded, refreshSummary, resetSocket, watchAll } from './live.js';
 import { setConversations, isLive, liveOn } from './conversations.js';
+import { identityToken, planRefused } from './identity.js';
+import { refusedAsUnavailable } from './unavailable.js';
+import { waitText } from '../common/ratelimit.js';
 
 /**
  * After a (re)load: the live conversation last on screen, else the visitor's only live one, else
@@ -81,6 +84,7 @@ export async function startConversation() {
       contact_person: clean(values.contact_person),
     },
     context: collectContext(),
+    identity: identityToken(),
   };
   if (values.message && values.message.trim()) body.message = { client_id: newId(), body: values.message };
   try {
@@ -96,8 +100,8 @@ export async function startConversation() {
       await openListed(err.details.conversation_id);
       return;
     }
-    if (await refusedStart(err.code)) return;
-    state.prechatStatus = { error: errorText(err.code) };
+    if (refusedAsUnavailable(err.code) || await refusedStart(err.code) || planRefused(err)) return;
+    state.prechatStatus = { error: waitText(err) }; // the code's text; with the wait when limited
     show('prechat', 'prechat-title');
   }
 }
@@ -138,14 +142,17 @@ export async function leaveMessage() {
     email: values.email.trim(),
     message: { client_id: newId(), body: values.message },
     context: collectContext(),
+    identity: identityToken(),
   };
   try {
     await asVisitor(() => api('POST', '/api/v1/visitor/offline-messages', body));
   } catch (err) {
+    if (refusedAsUnavailable(err.code)) return;
     if (err.code === 'maintenance' && await refusedStart(err.code)) return;
+    if (planRefused(err)) return;
     const name = LEAVE_FIELDS[err.code];
     if (name) leaveFailed({ [name]: errorText(err.code) });
-    else leaveFailed({}, errorText(err.code));
+    else leaveFailed({}, waitText(err));
     return;
   }
   state.left = body.email;

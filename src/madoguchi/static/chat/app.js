@@ -11,6 +11,8 @@
 //   maintenance.js  the admin's message instead of the topics while chat is paused (SPEC X5)
 //   transcript.js  the header's download button: the conversation as a .txt file (SPEC V11)
 //   survey.js   the post-chat survey under an ended chat: stars, a comment, send or skip (SPEC V12)
+//   identity.js the host page's signed token: a verified member, or links for a plan without chat (V4)
+//   secret.js   the key button and form: a password sent for the operator to reveal once (SPEC V15)
 import * as i18n from '../common/i18n.js';
 import { errorText } from '../common/i18n.js';
 import { request } from '../common/api.js';
@@ -27,6 +29,10 @@ import { siteLanguage, prepareNotice, installLanguageNotice } from './notice.js'
 import { refreshWhenOpened } from './maintenance.js';
 import { installTranscript } from './transcript.js';
 import { installSurvey } from './survey.js';
+import { installChatAttachments } from './attachments.js';
+import { installIdentity, loadIdentity } from './identity.js';
+import { installSecret } from './secret.js';
+import { installModeration } from './moderation.js';
 
 const root = document.getElementById('app');
 
@@ -52,6 +58,7 @@ async function boot() {
     show('error', 'error-title');
     return;
   }
+  await loadIdentity(); // the host page's token, if it sends one (SPEC V4)
   await resumeLastConversation();
 }
 
@@ -138,6 +145,10 @@ function installHandlers() {
   installLanguageNotice(root, render);
   installTranscript(root);
   installSurvey(root);
+  installChatAttachments(root);
+  installIdentity();
+  installSecret(root);
+  installModeration(root);
 
   // The launcher (widget.js, on the host page) tells us when we are full-screen or just opened;
   // nothing in these messages is trusted beyond a class toggle and a focus move.

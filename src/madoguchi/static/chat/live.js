@@ -11,6 +11,9 @@ import { state, show, updateStatus, updateWaiting } from './page.js';
 import { api, saveSession, setCurrentConversation } from './session.js';
 import { trackConversations, restoreConversation } from './conversations.js';
 import { noteEvent } from './limits.js';
+import { refusedAsUnavailable } from './unavailable.js';
+import { refusalText, refusalOffer } from './moderation.js';
+import { waitText } from '../common/ratelimit.js';
 
 const OUTBOX_KEY = 'madoguchi.outbox';
 
@@ -103,10 +106,13 @@ function ensureSocket() {
   socket.addEventListener('error', (e) => {
     const f = e.detail;
     if (!state.conversation || (f.conversation_id && f.conversation_id !== state.conversation.id)) return;
-    if (f.client_id) state.thread.fail(f.client_id, errorText(f.code));
+    if (f.code === 'rate_limited' && f.client_id) state.thread.hold(f.client_id, waitText(f, 'resending'));
+    else if (f.client_id) state.thread.fail(f.client_id, refusalText(f), refusalOffer(f));
     if (f.code === 'conversation_ended') refreshSummary();
   });
   socket.addEventListener('unauthorized', () => sessionLost());
+  // The socket's hello or a message was refused as "not available" (SPEC A10): it stopped.
+  socket.addEventListener('not_available', () => refusedAsUnavailable('not_available'));
 }
 
 /** Close the socket; the next conversation opened makes a new one (with the new token). */

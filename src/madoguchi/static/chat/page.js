@@ -13,8 +13,12 @@ import { waitingPanel, updatePlace } from './waiting.js';
 import { languageNotice } from './notice.js';
 import { listScreen, listBar, listButton } from './conversations.js';
 import { replacedByMaintenance, maintenanceScreen } from './maintenance.js';
+import { replacedByPlan, plansScreen } from './identity.js';
 import { transcriptButton } from './transcript.js';
+import { withAttachments } from './attachments.js';
 import { surveyPanel } from './survey.js';
+import { withSecretButton, secretDialog } from './secret.js';
+import { unavailableScreen } from './unavailable.js';
 
 export const state = {
   config: null,
@@ -37,6 +41,7 @@ export const state = {
   connection: 'idle',
   connectedOnce: false,
   notice: null, // a transient error about the conversation
+  identity: null, // what the host page's token vouches for (identity.js, SPEC V4), if one came
 };
 let focusNext = null; // what to focus after the next render
 
@@ -75,13 +80,15 @@ export function render() {
 function screenElement() {
   // While an admin has paused chat, their message replaces every screen before a chat (SPEC X5).
   if (replacedByMaintenance(state.screen)) return maintenanceScreen();
+  // A verified member whose plan has no chat gets links instead (SPEC V4).
+  if (replacedByPlan(state.screen)) return plansScreen();
   switch (state.screen) {
     case 'topics':
       return [listBar(), topicsScreen(state.config, state.availability)];
     case 'list':
       return listScreen();
     case 'prechat':
-      return prechatScreen(state.config, state.topic, state.prechat, state.prechatStatus);
+      return prechatScreen(state.config, state.topic, state.prechat, state.prechatStatus, state.identity);
     case 'hours':
       return hoursScreen(state.config, state.availability, state.topic, state.gate, state.leave, state.leaveStatus);
     case 'busy':
@@ -92,6 +99,8 @@ function screenElement() {
       return chatScreen();
     case 'error':
       return errorScreen(state.error);
+    case 'unavailable': // a banned visitor, told only this (SPEC A10)
+      return unavailableScreen();
     default:
       return h('div', { class: 'loading', 'aria-busy': 'true', role: 'status', text: t('chat.loading') });
   }
@@ -115,8 +124,9 @@ function chatScreen() {
     surveyPanel(), // once a chat with an operator is over (SPEC V12)
     ended
       ? endedPanel()
-      : composer({ id: 'chat-composer', maxLength: state.config.limits && state.config.limits.message_max_chars }),
-    ended ? null : endDialog());
+      : withAttachments(withSecretButton(composer({ id: 'chat-composer', maxLength: state.config.limits && state.config.limits.message_max_chars }))),
+    ended ? null : endDialog(),
+    ended ? null : secretDialog()); // SPEC V15
 }
 
 function statusText() {

@@ -123,8 +123,9 @@ export function consentField(form, company, checked, error) {
  * @param {string} topicId
  * @param {object} values
  * @param {{error?: string, consentError?: boolean, busy?: boolean}} status
+ * @param {object|null} identity what the host page's token vouches for (identity.js)
  */
-export function prechatScreen(config, topicId, values, status = {}) {
+export function prechatScreen(config, topicId, values, status = {}, identity = null) {
   const company = config.company || {};
   const max = config.limits && config.limits.message_max_chars;
   return h('section', { class: 'screen screen--prechat', 'aria-labelledby': 'prechat-title' },
@@ -134,7 +135,10 @@ export function prechatScreen(config, topicId, values, status = {}) {
       h('fieldset', { class: 'customer' },
         h('legend', { text: t('prechat.customer_legend') }),
         h('p', { class: 'field-hint', text: t('prechat.customer_hint') }),
-        optionalField('member_id', 'prechat.member_id', values),
+        // A member the host page vouched for is not asked who they are (SPEC V4).
+        identity && identity.verified
+          ? h('p', { class: 'verified-member', id: 'prechat-verified', text: t('prechat.verified_member', { member: identity.member_id }) })
+          : optionalField('member_id', 'prechat.member_id', values),
         optionalField('contract_name', 'prechat.contract_name', values),
         optionalField('contact_person', 'prechat.contact_person', values, 'prechat.contact_person_hint')),
       h('div', { class: 'field' },

@@ -41,16 +41,39 @@ function codeBlock(code) {
     }));
 }
 
-function textBlock(text) {
-  return h('div', { class: 'text', text });
+/**
+ * Text with the links the server found in it (event `data.links`: the text as typed, the URL it
+ * really opens, its host). A link opens exactly `url`, never what the text seems to say, and
+ * shows its host beside it when the text does not start with it (userinfo, IDN, full-width).
+ * Anything else, `javascript:` included, stays text.
+ */
+function textBlock(text, links = []) {
+  const root = h('div', { class: 'text' });
+  let rest = text;
+  for (const link of links) {
+    const at = rest.indexOf(link.text);
+    if (at < 0 || !/^https?:\/\//.test(link.url)) continue;
+    if (at > 0) root.append(rest.slice(0, at));
+    root.append(h('a', {
+      href: link.url, target: '_blank', rel: 'noopener noreferrer nofollow', title: link.url, text: link.text,
+    }));
+    const shown = link.text.replace(/^https?:\/\//i, '').toLowerCase();
+    if (!shown.startsWith(link.host)) {
+      root.append(' ', h('span', { class: 'link-host', text: t('message.link_host', { host: link.host }) }));
+    }
+    rest = rest.slice(at + link.text.length);
+  }
+  if (rest) root.append(rest);
+  return root;
 }
 
 /**
  * Render a message body: text with whitespace kept, fenced blocks and code-like messages as code.
  * @param {string} body
+ * @param {{text: string, url: string, host: string}[]} links the links of the event's data
  * @returns {HTMLElement}
  */
-export function renderBody(body) {
+export function renderBody(body, links = []) {
   const text = String(body ?? '');
   const root = h('div', { class: 'body' });
   let last = 0;
@@ -58,17 +81,17 @@ export function renderBody(body) {
   for (const m of text.matchAll(FENCE)) {
     fenced = true;
     const before = text.slice(last, m.index).replace(/^\n+|\s+$/g, '');
-    if (before) root.append(textBlock(before));
+    if (before) root.append(textBlock(before, links));
     root.append(codeBlock(m[1].replace(/\n$/, '')));
     last = m.index + m[0].length;
   }
   if (fenced) {
     const after = text.slice(last).replace(/^\s*\n|\s+$/g, '');
-    if (after) root.append(textBlock(after));
+    if (after) root.append(textBlock(after, links));
   } else if (looksLikeCode(text)) {
     root.append(codeBlock(text.replace(/\n+$/, '')));
   } else {
-    root.append(textBlock(text));
+    root.append(textBlock(text, links));
   }
   return root;
 }
@@ -126,7 +149,9 @@ export function renderEvent(event, { viewer, topicLabel = (id) => id, words = nu
     h('div', { class: 'meta' },
       h('span', { class: mine ? 'who visually-hidden' : 'who', text: mine ? t('message.you') : who }),
       ' ', timeElement(event.at)),
-    renderBody(event.body));
+    renderBody(event.body, Array.isArray(data.links) ? data.links : []),
+    // Card numbers were masked before storage (P10): both sides see why.
+    data.masked_cards ? h('p', { class: 'msg-note', text: t('message.masked_cards') }) : null);
   }
   const tr = words ? words.t : t;
   const label = words ? words.topicLabel : topicLabel;
@@ -183,15 +208,26 @@ export function renderEvent(event, { viewer, topicLabel = (id) => id, words = nu
 /**
  * Render a message that is sent but not acknowledged yet (or refused).
  * @param {{client_id: string, body: string, at: number}} entry
- * @param {string|null} error localized reason when the server refused it
+ * @param {string|{text: string, repaired?: string}|null} error localized reason when the server
+ *   refused it, with the repaired text when the refusal offers one
+ * @param {string|null} note why it waits to be sent again (a rate limit), when it does
  */
-export function renderPending(entry, error = null) {
+export function renderPending(entry, error = null, note = null) {
+  const reason = error && typeof error === 'object' ? error.text : error;
+  const repaired = error && typeof error === 'object' ? error.repaired : null;
   return h('li', {
-    class: `msg msg--mine msg--pending${error ? ' msg--failed' : ''}`,
+    class: `msg msg--mine msg--pending${error ? ' msg--failed' : note ? ' msg--held' : ''}`,
     dataset: { clientId: entry.client_id },
   },
-  h('div', { class: 'meta' }, h('span', { class: 'status', text: error || t('message.sending') })),
-  renderBody(entry.body));
+  h('div', { class: 'meta' }, h('span', { class: 'status', role: error ? 'alert' : false, text: reason || note || t('message.sending') })),
+  renderBody(entry.body),
+  repaired ? h('div', { class: 'repaired' },
+    h('p', { class: 'repaired-label', text: t('garbled.repaired_label') }),
+    h('p', { class: 'repaired-text', text: repaired }),
+    h('button', {
+      type: 'button', class: 'use-repaired', 'data-action': 'use-repaired',
+      dataset: { clientId: entry.client_id, text: repaired }, text: t('garbled.use_repaired'),
+    })) : null);
 }
 
 /**

@@ -33,6 +33,8 @@ export class ChatSocket extends EventTarget {
     this.typingSent = new Map(); // conversation id -> {at, on}
     this.typingWanted = new Map(); // conversation id -> when `true` was asked while closed
     this.outbox = new Map(); // client_id -> {conversation_id, client_id, body, at}
+    this.heldUntil = 0; // a rate limit refused a send: nothing is sent before this (Date.now())
+    this.holdTimer = 0;
     this.timers = { ping: 0, pong: 0, retry: 0 };
     this.loadOutbox();
     this.onOnline = () => this.wake();
@@ -114,7 +116,7 @@ export class ChatSocket extends EventTarget {
     this.saveOutbox();
     this.emit('outbox', { conversation_id: conversationId });
     this.typing(conversationId, false);
-    if (this.open) this.sendFrame({ type: 'send', ...pick(entry) });
+    if (this.open && !this.holding) this.sendFrame({ type: 'send', ...pick(entry) });
     return entry.client_id;
   }
 
@@ -178,6 +180,10 @@ export class ChatSocket extends EventTarget {
         this.unauthorized();
         return;
       }
+      if (close.code === 4403) { // not available (SPEC A10): the error frame said so first
+        this.stop();
+        return;
+      }
       if (this.state !== 'stopped') this.retry();
     };
     ws.onerror = () => { /* onclose follows */ };
@@ -221,7 +227,16 @@ export class ChatSocket extends EventTarget {
           this.unauthorized();
           return;
         }
-        if (frame.client_id && this.outbox.has(frame.client_id)) {
+        if (frame.code === 'not_available') { // a banned visitor (SPEC A10): stop, do not retry
+          this.stop();
+          this.emit('not_available', frame);
+          return;
+        }
+        if (frame.code === 'rate_limited' && frame.client_id && this.outbox.has(frame.client_id)) {
+          // Too fast (SPEC P11): not stored, so kept, and the outbox goes again in order once the
+          // server allows; nothing is sent meanwhile, so no later message overtakes it.
+          this.hold(Number(frame.retry_after) || 1);
+        } else if (frame.client_id && this.outbox.has(frame.client_id)) {
           // Refused (too long, conversation ended …): nothing was stored, so do not resend.
           this.outbox.delete(frame.client_id);
           this.saveOutbox();
@@ -243,7 +258,24 @@ export class ChatSocket extends EventTarget {
   }
 
   flushOutbox() {
+    if (this.holding) return; // the hold's timer flushes it
     for (const entry of this.outbox.values()) this.sendFrame({ type: 'send', ...pick(entry) });
+  }
+
+  /** Whether sends wait for a rate limit's retry time. */
+  get holding() {
+    return Date.now() < this.heldUntil;
+  }
+
+  /** Send nothing for `seconds`, then the whole outbox, oldest first. */
+  hold(seconds) {
+    this.heldUntil = Math.max(this.heldUntil, Date.now() + seconds * 1000);
+    clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => {
+      this.heldUntil = 0;
+      this.holdTimer = 0;
+      if (this.open) this.flushOutbox();
+    }, this.heldUntil - Date.now());
   }
 
   schedulePing() {

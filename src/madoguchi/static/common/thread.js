@@ -16,6 +16,7 @@ export class Thread {
     this.events = [];
     this.pending = [];
     this.failed = new Map(); // client_id -> localized reason
+    this.held = new Map(); // client_id -> why it waits to be sent again (a rate limit)
     this.words = null; // system lines in the visitor's language (console), see renderEvent
     this.typingTimer = 0;
     this.list = h('ol', {
@@ -85,14 +86,30 @@ export class Thread {
   }
 
   /** Mark a pending send as refused, with the reason. */
-  fail(clientId, reason) {
-    this.failed.set(clientId, reason);
+  fail(clientId, reason, offer = null) {
+    // `offer`: text the sender may use instead, e.g. the repair of a garbled message (P8).
+    this.failed.set(clientId, offer ? { text: reason, ...offer } : reason);
+    this.renderPending();
+  }
+
+  /** Drop a refused message from view (its sender took the offered text instead). */
+  forget(clientId) {
+    this.failed.delete(clientId);
+    this.pending = this.pending.filter((p) => p.client_id !== clientId);
+    this.renderPending();
+  }
+
+  /** Mark a pending send as waiting to be sent again, with why. */
+  hold(clientId, note) {
+    this.held.set(clientId, note);
     this.renderPending();
   }
 
   renderPending() {
     for (const li of this.list.querySelectorAll('.msg--pending')) li.remove();
-    for (const p of this.pending) this.list.append(renderPending(p, this.failed.get(p.client_id) || null));
+    for (const p of this.pending) {
+      this.list.append(renderPending(p, this.failed.get(p.client_id) || null, this.held.get(p.client_id) || null));
+    }
   }
 
   /** Show or hide "… is typing". */

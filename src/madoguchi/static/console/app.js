@@ -10,6 +10,8 @@
 //   supervisor.js  the supervisors' overview: queues, chats, operators; join, take over (SPEC A9)
 //   maintenance.js the banner while chat is paused, and the admins' switch (SPEC X5)
 //   transcript.js  each chat's "Download transcript" button and the visitor's rating (SPEC V11, V12)
+//   secrets.js  a visitor's secret: "Reveal (once)", shown a short while, then gone (SPEC V15)
+//   bans.js     each chat's "Ban visitor" dialog; the supervisors' bans and audit log (SPEC A10)
 import * as i18n from '../common/i18n.js';
 import { errorText } from '../common/i18n.js';
 import { request } from '../common/api.js';
@@ -26,10 +28,15 @@ import {
   closeFollowUp,
 } from './inbox.js';
 import { installNotes, isNoteMode, addNote } from './notes.js';
+import { installModeration } from './moderation.js';
 import { installTransfer } from './transfer.js';
 import { installSupervisor } from './supervisor.js';
 import { installMaintenance } from './maintenance.js';
 import { installTranscript } from './transcript.js';
+import { installConsoleAttachments } from './attachments.js';
+import { installSecrets } from './secrets.js';
+import { installBans } from './bans.js';
+import { installEmail } from './email.js';
 
 async function boot() {
   await i18n.init({ fallback: 'ja' });
@@ -168,9 +175,14 @@ function installHandlers() {
 whenSessionGone(loggedOut);
 installHandlers();
 installInbox();
+installEmail(root);
 installNotes(root);
+installModeration(root);
 installTransfer(root);
 installSupervisor(root);
 installMaintenance();
 installTranscript(root);
+installConsoleAttachments(root);
+installSecrets(root);
+installBans(root);
 boot();

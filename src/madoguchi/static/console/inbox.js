@@ -167,7 +167,8 @@ export async function loadOffline() {
 export async function openOffline(id) {
   const summary = [...state.offline, ...(state.followUps || [])].find((c) => c.id === id);
   if (!summary) return;
-  state.reader = { summary, thread: null, error: null, opener: `${offlineDomId(id)}-open` };
+  const reader = { summary, thread: null, error: null, opener: `${offlineDomId(id)}-open` };
+  state.reader = reader;
   renderReader();
   const thread = new Thread({ viewer: 'operator', topicLabel, id: 'reader' });
   let error = null;
@@ -177,8 +178,9 @@ export async function openOffline(id) {
   } catch (err) {
     error = errorText(err.code);
   }
-  if (!state.reader || state.reader.summary.id !== id) return; // closed meanwhile
-  Object.assign(state.reader, error ? { error } : { thread });
+  // Closed, or opened again meanwhile (after an answer): a slower, older load must not win.
+  if (state.reader !== reader) return;
+  Object.assign(reader, error ? { error } : { thread });
   renderReader();
 }
 

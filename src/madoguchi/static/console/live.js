@@ -4,6 +4,7 @@
 import { socketUrl } from '../common/api.js';
 import { errorText } from '../common/i18n.js';
 import { ChatSocket } from '../common/socket.js';
+import { waitText } from '../common/ratelimit.js';
 import { ChatPane } from './pane.js';
 import {
   state, renderQueue, renderTabs, renderPanes, renderConnection, renderOffers, renderOffline, select,
@@ -47,7 +48,8 @@ export function startSocket() {
   socket.addEventListener('error', (e) => {
     const f = e.detail;
     const pane = f.conversation_id && state.panes.get(f.conversation_id);
-    if (pane && f.client_id) pane.thread.fail(f.client_id, errorText(f.code));
+    if (pane && f.code === 'rate_limited' && f.client_id) pane.thread.hold(f.client_id, waitText(f, 'resending'));
+    else if (pane && f.client_id) pane.thread.fail(f.client_id, errorText(f.code));
     if (pane && f.code === 'conversation_ended') refreshPane(pane.id);
   });
   socket.addEventListener('status', (e) => {

@@ -4,6 +4,7 @@
 import { h } from '../common/dom.js';
 import { t, tNodes, lang } from '../common/i18n.js';
 import { chatTitle, languageName } from './pane.js';
+import { answerForm } from './email.js';
 
 /** The DOM id part of an offline message. */
 export function offlineDomId(id) {
@@ -103,9 +104,9 @@ export function readerChildren(summary, { thread, error, topicLabel, departmentL
       row('offline.department', departmentLabel(summary.department)),
       row('context.language', languageName(summary.language)),
       row('offline.received', receivedText(summary.created_at))),
-    // Answering from the console comes with the email feature; say what works today.
     h('p', { class: 'reader-note' },
       email ? tNodes('offline.reply_by_email', { email: mailLink(email) }) : t('offline.no_email')),
+    email ? answerForm(summary) : null,
     error ? h('p', { class: 'notice', role: 'alert', text: error }) : null,
     summary.status === 'follow_up'
       ? h('button', {

@@ -151,9 +151,17 @@ export function renderReader() {
     readerEl.replaceChildren();
     return;
   }
+  // The reader is drawn again when its events arrive: an answer typed meanwhile stays.
+  const draft = readerEl.querySelector('textarea');
+  const kept = draft && { id: draft.id, value: draft.value, focused: document.activeElement === draft };
   replace(readerEl, readerChildren(r.summary, {
     thread: r.thread, error: r.error, topicLabel, departmentLabel,
   }));
+  const again = kept && document.getElementById(kept.id);
+  if (again) {
+    again.value = kept.value;
+    if (kept.focused) again.focus();
+  }
   if (r.thread) r.thread.render();
   if (!readerEl.open) readerEl.showModal();
 }

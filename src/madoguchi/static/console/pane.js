@@ -45,7 +45,8 @@ export function languageName(code) {
 /** A short name for the chat: the contact person, contract or member ID, else "Visitor …". */
 export function chatTitle(summary) {
   const p = summary.prechat || {};
-  const name = p.contact_person || p.contract_name || (p.member_id && t('context.member', { id: p.member_id }));
+  const member = (summary.visitor && summary.visitor.member_id) || p.member_id; // verified first (V4)
+  const name = p.contact_person || p.contract_name || (member && t('context.member', { id: member }));
   if (name) return name;
   const id = (summary.visitor && summary.visitor.id) || summary.id || '';
   return t('console.visitor_short', { id: id.slice(-4) });
@@ -194,9 +195,13 @@ export class ChatPane {
     const agent = describeAgent(c.user_agent);
     return h('aside', { class: 'context', 'aria-labelledby': `${this.domId}-context-title` },
       h('h3', { id: `${this.domId}-context-title`, text: t('context.title') }),
-      h('p', { class: verified ? 'badge badge--verified' : 'badge badge--unverified', text: verified ? t('context.verified') : t('context.unverified') }),
+      // Verified only by the host app's signed token (SPEC V4); what the visitor typed is marked.
+      h('p', { class: verified ? 'badge badge--verified' : 'badge badge--unverified', 'data-identity': verified ? 'verified' : 'unverified',
+        text: verified ? t('context.verified_member', { member: s.visitor.member_id, plan: s.visitor.plan }) : t('context.unverified') }),
       h('dl', {},
-        row('context.member_id', p.member_id),
+        row('context.member_id', p.member_id
+          ? [p.member_id, ' ', h('span', { class: 'typed-by-visitor', text: t('context.typed_by_visitor') })]
+          : null),
         row('context.contract_name', p.contract_name),
         row('context.contact_person', p.contact_person),
         row('context.topic', this.topicLabel(s.topic)),

@@ -3,6 +3,7 @@ import { h } from '../common/dom.js';
 import * as i18n from '../common/i18n.js';
 import { t } from '../common/i18n.js';
 import { chatTitle, languageName } from './pane.js';
+import { bansButton } from './bans.js';
 
 const PRESENCES = ['online', 'away', 'offline'];
 
@@ -42,6 +43,8 @@ export function headerChildren(me, reconnecting) {
     me.role === 'supervisor' || me.role === 'admin'
       ? h('button', { type: 'button', class: 'secondary small', 'data-action': 'overview-open', id: 'overview-open', text: t('supervisor.open') })
       : null,
+    // Supervisors' bans in force and the audit log (console/bans.js, SPEC A10).
+    bansButton(me),
     // Admins pause and resume new chats (console/maintenance.js, SPEC X5).
     me.role === 'admin'
       ? h('button', { type: 'button', class: 'secondary small', 'data-action': 'maintenance-open', id: 'maintenance-open', text: t('maintenance.open') })

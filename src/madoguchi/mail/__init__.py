@@ -1,0 +1,1 @@
+"""Email: composing, sending through the outbox, and receiving replies (docs/email.md)."""
