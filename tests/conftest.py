@@ -24,6 +24,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 import uvicorn
+from hypothesis import settings
 
 from clients import Operator, Socket
 from clock import FakeClock
@@ -39,6 +40,11 @@ from madoguchi.web.app import create_app
 
 T = TypeVar("T")
 HERE = Path(__file__).parent
+
+# Hypothesis checks behaviour, not speed: its per-example deadline (200 ms) is a timing assertion
+# that a loaded 2-core CI machine fails at random (tests/domain/test_abuse.py once took 285 ms).
+settings.register_profile("madoguchi", deadline=None)
+settings.load_profile("madoguchi")
 TEST_CONFIG = (HERE / "madoguchi.test.toml").read_text(encoding="utf-8")
 PG_ADMIN = os.environ.get("MADOGUCHI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("MADOGUCHI_TEST_REDIS", "redis://127.0.0.1:6379/0")

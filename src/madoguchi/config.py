@@ -377,8 +377,15 @@ class EmailConfig(_Model):
     retry_first_seconds: float = Field(30, gt=0, le=3600)
     retry_max_seconds: float = Field(3600, gt=0, le=86400)
     give_up_hours: float = Field(72, gt=0, le=24 * 30)
+    # The pre-chat form asks for an address (SPEC V9); None: on when backend is "smtp".
+    continuation: bool | None = None
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     inbound: InboundConfig = Field(default_factory=InboundConfig)
+
+    @property
+    def asks_for_email(self) -> bool:
+        """Whether the pre-chat form asks for an address (``continuation``, docs/email.md)."""
+        return self.backend == "smtp" if self.continuation is None else self.continuation
 
 
 class Attachments(_Model):

@@ -50,6 +50,8 @@ def conversation_summary(conv: Conversation, *, for_operator: bool) -> dict[str,
         "erased_at": iso(conv.erased_at),
         # The post-chat survey was answered (SPEC V12): the widget does not offer it again.
         "rated": conv.rated_at is not None,
+        # The address the visitor gave (V9, V11): the widget's "Email me the transcript".
+        "email": conv.prechat.get("email"),
         "operator": None,
     }
     if conv.operator_id is not None:

@@ -33,7 +33,7 @@ from madoguchi.store import conversations as repo
 from madoguchi.store import operators as op_repo
 from madoguchi.store import participants, visits
 
-PRECHAT_FIELDS = ("member_id", "contract_name", "contact_person")
+PRECHAT_FIELDS = ("member_id", "contract_name", "contact_person", "email")
 CONTEXT_FIELDS = ("page_url", "user_agent", "language", "time_zone", "screen")
 _FIELD_MAX = 200
 _CONTEXT_MAX = 1000
@@ -179,6 +179,8 @@ async def do_start_conversation(
     chosen = check_topic(config, topic, language, consent)
     await availability.check_can_start(desk, chosen.id, language)
     clean_prechat = _clean(prechat, PRECHAT_FIELDS, _FIELD_MAX)
+    if "email" in clean_prechat:  # optional; where replies go once the visitor left (V9)
+        clean_prechat["email"] = check_address(clean_prechat["email"])
     clean_context = _clean(context, CONTEXT_FIELDS, _CONTEXT_MAX)
     message = None
     if first_message is not None:
@@ -220,9 +222,14 @@ def check_contact(name: str, email: str) -> dict[str, str]:
     if not name or len(name) > _FIELD_MAX:
         raise DomainError("bad_name", f"Give a name of 1 to {_FIELD_MAX} characters.", 422)
     # Deliverability is the mail issue's to prove; this only catches typing slips.
+    return {"name": name, "email": check_address(email)}
+
+
+def check_address(email: str) -> str:
+    """A visitor's email address, or ``bad_email``."""
     if len(email) > 254 or not _EMAIL.match(email):
         raise DomainError("bad_email", "Give an email address such as name@example.com.", 422)
-    return {"name": name, "email": email}
+    return email
 
 
 async def do_leave_message(

@@ -24,7 +24,7 @@ class StartConversationIn(_In):
     language: str
     consent: bool = Field(False, description="The chat and privacy policies were accepted.")
     prechat: dict[str, str | None] | None = Field(
-        None, description="Optional: member_id, contract_name, contact_person."
+        None, description="Optional: member_id, contract_name, contact_person, email."
     )
     context: dict[str, str | None] | None = Field(
         None,
@@ -113,6 +113,7 @@ class ConversationOut(BaseModel):
     prechat: dict[str, str | None] | None = None
     context: dict[str, str | None] | None = None
     rated: bool | None = Field(None, description="The post-chat survey was answered")
+    email: str | None = Field(None, description="The address the visitor gave, if any")
     rating: RatingOut | None = Field(None, description="Operators: the survey's answer, if any")
 
 

@@ -51,6 +51,8 @@ async def get_config(desk: DeskDep) -> dict[str, Any]:
         },
         # The widget's key button and the console's reveal (SPEC V15).
         "secrets": config.secrets.model_dump(),
+        # The pre-chat form's optional address (SPEC V9, docs/email.md).
+        "email": {"continuation": config.email.asks_for_email},
     }
 
 

@@ -82,6 +82,7 @@ export async function startConversation() {
       member_id: clean(values.member_id),
       contract_name: clean(values.contract_name),
       contact_person: clean(values.contact_person),
+      email: clean(values.email),
     },
     context: collectContext(),
     identity: identityToken(),

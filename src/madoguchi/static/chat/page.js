@@ -14,7 +14,7 @@ import { languageNotice } from './notice.js';
 import { listScreen, listBar, listButton } from './conversations.js';
 import { replacedByMaintenance, maintenanceScreen } from './maintenance.js';
 import { replacedByPlan, plansScreen } from './identity.js';
-import { transcriptButton } from './transcript.js';
+import { transcriptButton, transcriptEmailButton } from './transcript.js';
 import { withAttachments } from './attachments.js';
 import { surveyPanel } from './survey.js';
 import { withSecretButton, secretDialog } from './secret.js';
@@ -65,6 +65,7 @@ export function render() {
   replace(header,
     h('p', { class: 'company', text: company || t('chat.document_title_plain') }),
     i18n.languageSwitcher('chat-lang'),
+    transcriptEmailButton(),
     transcriptButton());
   replace(main, languageNotice(), screenElement());
 
@@ -169,6 +170,7 @@ export function readPrechat() {
     member_id: data.get('member_id') || '',
     contract_name: data.get('contract_name') || '',
     contact_person: data.get('contact_person') || '',
+    email: data.get('email') || '',
     message: data.get('message') || '',
     consent: form.elements.consent.checked,
   };

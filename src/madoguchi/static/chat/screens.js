@@ -88,6 +88,18 @@ function optionalField(name, labelKey, values, hintKey = null) {
     }));
 }
 
+/** The pre-chat form's optional address, with the hint of what it is for (SPEC V9). */
+function emailField(values) {
+  return h('div', { class: 'field' },
+    h('label', { for: 'prechat-email' },
+      t('prechat.email'), ' ', h('span', { class: 'optional', text: t('prechat.optional') })),
+    h('p', { class: 'field-hint', id: 'prechat-email-hint', text: t('prechat.email_hint') }),
+    h('input', {
+      id: 'prechat-email', name: 'email', type: 'email', autocomplete: 'email', maxlength: '200',
+      value: values.email || '', 'aria-describedby': 'prechat-email-hint',
+    }));
+}
+
 /** A policy's link (a new tab), or its name alone when the desk gives no URL. */
 function policyLink(url, key) {
   if (!url) return h('span', { text: t(key) });
@@ -141,6 +153,8 @@ export function prechatScreen(config, topicId, values, status = {}, identity = n
           : optionalField('member_id', 'prechat.member_id', values),
         optionalField('contract_name', 'prechat.contract_name', values),
         optionalField('contact_person', 'prechat.contact_person', values, 'prechat.contact_person_hint')),
+      // Where replies go once the visitor has left (SPEC V9), when the desk mails them.
+      config.email && config.email.continuation ? emailField(values) : null,
       h('div', { class: 'field' },
         h('label', { for: 'prechat-message', text: t('prechat.message') }),
         h('textarea', {

@@ -4,11 +4,14 @@
 // browser's time zone (docs/lifecycle.md, "Transcript").
 import { h } from '../common/dom.js';
 import { t, errorText } from '../common/i18n.js';
+import { newId } from '../common/dom.js';
 import { downloadFile, browserTimeZone } from '../common/download.js';
+import { api } from './session.js';
 import { state, render } from './page.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 let busy = false;
+let mailing = false;
 
 function svg(tag, attrs, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -35,6 +38,48 @@ export function transcriptButton() {
     'data-action': 'transcript', 'aria-label': label, title: label,
     'aria-busy': busy ? 'true' : false,
   }, downArrow());
+}
+
+/** An envelope, drawn in the button's text colour. */
+function envelope() {
+  return svg('svg', {
+    viewBox: '0 0 24 24', width: '20', height: '20', 'aria-hidden': 'true', focusable: 'false',
+    fill: 'none', stroke: 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round',
+    'stroke-linejoin': 'round',
+  }, svg('path', { d: 'M3 6h18v12H3zM3 6l9 7 9-7' }));
+}
+
+/** The header's "Email me the transcript" button, beside the download: only when the visitor
+ * gave an address for the conversation on screen (the mail goes to that address only). */
+export function transcriptEmailButton() {
+  const c = state.conversation;
+  if (state.screen !== 'chat' || !c || !c.email || !state.session) return null;
+  const label = t('transcript.email');
+  return h('button', {
+    type: 'button', class: 'icon-button transcript-email-button', id: 'chat-transcript-email',
+    'data-action': 'transcript-email', 'aria-label': label, title: label,
+    'aria-busy': mailing ? 'true' : false,
+  }, envelope());
+}
+
+/** Ask the desk to mail the transcript to the visitor's address; say where it went, or why not. */
+export async function emailTranscript() {
+  const c = state.conversation;
+  if (!c || !state.session || mailing) return;
+  mailing = true;
+  document.getElementById('chat-transcript-email')?.setAttribute('aria-busy', 'true');
+  try {
+    const path = `/api/v1/visitor/conversations/${encodeURIComponent(c.id)}/transcript/email`;
+    const sent = await api('POST', path, { client_id: newId() });
+    state.notice = t('transcript.emailed', { email: sent.to });
+  } catch (err) {
+    // A refusal with a reason of its own (no address, erased, rate limited) says it.
+    state.notice = ['no_email', 'erased', 'rate_limited'].includes(err.code)
+      ? errorText(err.code) : t('transcript.email_failed');
+  } finally {
+    mailing = false;
+    render();
+  }
 }
 
 function transcriptPath(id, zone) {
@@ -70,5 +115,6 @@ export async function downloadTranscript() {
 export function installTranscript(root) {
   root.addEventListener('click', (event) => {
     if (event.target.closest('[data-action="transcript"]')) downloadTranscript();
+    if (event.target.closest('[data-action="transcript-email"]')) emailTranscript();
   });
 }

@@ -204,6 +204,7 @@ export class ChatPane {
           : null),
         row('context.contract_name', p.contract_name),
         row('context.contact_person', p.contact_person),
+        row('context.email', p.email),
         row('context.topic', this.topicLabel(s.topic)),
         row('context.language', languageName(s.language)),
         row('context.page_url', c.page_url ? h('span', { class: 'url' }, pageLink(c.page_url)) : null),

@@ -16,7 +16,7 @@ export function prechatList(prechat) {
   const p = prechat || {};
   const rows = [
     ['context.member_id', p.member_id], ['context.contract_name', p.contract_name],
-    ['context.contact_person', p.contact_person],
+    ['context.contact_person', p.contact_person], ['context.email', p.email],
   ].filter(([, v]) => v);
   if (!rows.length) return null;
   return h('dl', { class: 'qi-prechat' }, rows.map(([key, value]) => [h('dt', { text: t(key) }), h('dd', { text: value })]));
