@@ -40,7 +40,7 @@ class Visitor:
         start: str = "チャットを開始",
     ) -> Visitor:
         """Pick a topic, fill the pre-chat form, accept the policies and start."""
-        self.frame.get_by_role("button", name=topic).click()
+        self.pick(topic)
         if member_id:
             self.frame.locator("#prechat-member_id").fill(member_id)
         if message:
@@ -49,6 +49,12 @@ class Visitor:
         self.frame.get_by_role("button", name=start).click()
         expect(self.composer).to_be_visible()
         return self
+
+    def pick(self, topic: str) -> None:
+        """Click a topic once the list shows what each topic can do now, as a visitor sees it
+        settle (the list is drawn again when the availability arrives)."""
+        expect(self.frame.locator("button.topic[class*='topic--']").first).to_be_visible()
+        self.frame.get_by_role("button", name=topic).click()
 
     @property
     def composer(self) -> Locator:

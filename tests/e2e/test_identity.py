@@ -48,7 +48,7 @@ def test_the_operator_sees_the_member_the_host_page_vouched_for(
     operator = make_operator(name="佐藤")
     signed = token("M-1001", "business")
     visitor = host_page(visitor_context().new_page(), live_server, signed).open_chat()
-    visitor.frame.get_by_role("button", name="技術的な質問").click()
+    visitor.pick("技術的な質問")
     # A verified member is not asked for their member ID.
     expect(visitor.frame.locator("#prechat-verified")).to_have_text(
         JA["prechat.verified_member"].replace("{member}", "M-1001")

@@ -40,7 +40,7 @@ def test_the_visitor_gives_an_address_and_mails_themselves_the_transcript(
     sato = make_operator(name="佐藤")
     visitor.open_chat()
     frame = visitor.frame
-    frame.get_by_role("button", name="技術的な質問").click()
+    visitor.pick("技術的な質問")
     field = frame.get_by_label("メールアドレス")
     expect(frame.locator("#prechat-email-hint")).to_contain_text("メールでお知らせします")
     # A typing slip is refused with the reason, and what was typed stays.

@@ -39,8 +39,11 @@ async function fetchAvailability(redraw) {
     return false;
   }
   if (language !== chatLanguage()) return false; // the visitor switched meanwhile; a newer call follows
+  // The same answer again (the frame opened, a second look) redraws nothing: a redraw replaces
+  // the topic buttons, and a click caught between its press and its release would be lost.
+  const changed = JSON.stringify(found) !== JSON.stringify(state.availability);
   state.availability = found;
-  if (redraw && SCREENS_SHOWING_IT.includes(state.screen)) render();
+  if (redraw && changed && SCREENS_SHOWING_IT.includes(state.screen)) render();
   return true;
 }
 
