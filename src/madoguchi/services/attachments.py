@@ -13,7 +13,6 @@ is refused; a file is never handed out unscanned while scanning is configured.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -49,8 +48,6 @@ __all__ = ["TIMER_HANDLERS", "Attachment", "do_upload", "get_download"]
 log = logging.getLogger(__name__)
 
 SCAN_TIMER = "scan"
-# Scans running on this node, kept so that the event loop does not drop them half way.
-_RUNNING: set[asyncio.Task[None]] = set()
 
 
 def scan_key(attachment_id: str) -> str:
@@ -300,20 +297,8 @@ async def on_scan_due(unit: Unit, timer: timers.Timer) -> None:
     desk = unit.desk
     attempts = int(timer.payload.get("attempts", 0))
     await timers.schedule(unit, SCAN_TIMER, timer.key, desk.clock() + _lease(desk), timer.payload)
-    unit.after_commit(lambda: _start_scan(desk, attachment, attempts))
-
-
-def _start_scan(desk: Desk, attachment: Attachment, attempts: int) -> None:
-    task = asyncio.get_running_loop().create_task(do_scan(desk, attachment, attempts))
-    _RUNNING.add(task)
-    task.add_done_callback(_scan_done)
-
-
-def _scan_done(task: asyncio.Task[None]) -> None:
-    _RUNNING.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        # The timer is still set a lease ahead: the scan is tried again then.
-        log.error("an attachment scan failed", exc_info=task.exception())
+    # A failed scan needs nothing more: the timer is still set a lease ahead, and tries again.
+    unit.after_commit(lambda: desk.spawn(do_scan(desk, attachment, attempts), "an attachment scan"))
 
 
 async def do_scan(desk: Desk, attachment: Attachment, attempts: int) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +18,8 @@ from madoguchi.bus import Bus
 from madoguchi.config import Settings
 from madoguchi.domain.bans import BanSnapshot
 from madoguchi.store.database import Database
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -43,6 +47,28 @@ class Desk:
     # This node's copy of the bans in force, for the message hot path (services/bans.py);
     # None until read, and again whenever this node makes or lifts a ban.
     bans: BanSnapshot | None = None
+    # Work started after a commit (a scan, routing after a timer's end): stopped, and its
+    # connections given back, before the database closes (``drain``).
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> None:
+        """Run ``work`` on this node in the background; a failure is logged as ``what``."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+
+        def finished(task: asyncio.Task[Any]) -> None:
+            self.background.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("%s failed", what, exc_info=task.exception())
+
+        task.add_done_callback(finished)
+
+    async def drain(self) -> None:
+        """Cancel the background work and wait for it, so no transaction is left open."""
+        tasks = list(self.background)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:

@@ -7,11 +7,8 @@ conversation's timers, writes the ``ended`` or ``follow_up`` event, and lets ret
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
 from datetime import datetime
-from typing import Any
 
 from madoguchi.domain.conversation import EndReason, EventKind, Role, Status
 from madoguchi.domain.errors import DomainError, not_found
@@ -166,22 +163,11 @@ async def on_limits(unit: Unit, timer: timers.Timer) -> None:
 
 def _route_after_commit(unit: Unit, operator_id: str) -> None:
     desk = unit.desk
-    unit.after_commit(lambda: _spawn(routing.do_route_to_operator(desk, operator_id)))
-
-
-_background: set[asyncio.Task[Any]] = set()
-
-
-def _spawn(work: Coroutine[Any, Any, Any]) -> None:
-    task = asyncio.get_running_loop().create_task(work)
-    _background.add(task)
-    task.add_done_callback(_finished)
-
-
-def _finished(task: asyncio.Task[Any]) -> None:
-    _background.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("routing after a limit ended a chat failed", exc_info=task.exception())
+    unit.after_commit(
+        lambda: desk.spawn(
+            routing.do_route_to_operator(desk, operator_id), "routing after a limit ended a chat"
+        )
+    )
 
 
 async def after_message_in(unit: Unit, conversation_id: str, claim: SeqClaim, role: Role) -> None:

@@ -69,6 +69,7 @@ def create_app(
             await app.state.mail_receiver.stop()
             await app.state.mailer.stop()
             await app.state.scheduler.stop()
+            await app.state.desk.drain()  # nothing may hold a transaction as the pool closes
             await bus.close()
             await db.close()
 
