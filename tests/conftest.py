@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import pytest
@@ -37,6 +37,9 @@ from madoguchi.store.database import Database
 from madoguchi.store.migrate import upgrade
 from madoguchi.store.tables import metadata
 from madoguchi.web.app import create_app
+
+if TYPE_CHECKING:
+    from mailboxes import Mailbox
 
 T = TypeVar("T")
 HERE = Path(__file__).parent
@@ -365,6 +368,16 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) collecting every mail the test's node sends."""
+    from mailboxes import Mailbox  # it reads this module's TEST_CONFIG
+
+    box = Mailbox().start()
+    yield box
+    box.stop()
 
 
 @pytest.fixture

@@ -21,13 +21,6 @@ from mailboxes import FROM, REPLY_DOMAIN, Mailbox, email_config, html_of, offlin
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 def mail_server(backend: str, databases: DatabaseFactory, mailbox: Mailbox) -> Iterator[LiveServer]:
     """A node on each backend whose mail goes to ``mailbox``, in real time."""
     live = LiveServer(databases.new(backend), config=email_config(mailbox.port)).start()

@@ -19,13 +19,6 @@ ADDRESS = "hanako@example.jp"
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 def mail_server(backend: str, databases: DatabaseFactory, mailbox: Mailbox) -> Iterator[LiveServer]:
     """A node on each backend whose mail goes to ``mailbox``."""
     live = LiveServer(databases.new(backend), config=email_config(mailbox.port)).start()

@@ -379,6 +379,11 @@ class EmailConfig(_Model):
     give_up_hours: float = Field(72, gt=0, le=24 * 30)
     # The pre-chat form asks for an address (SPEC V9); None: on when backend is "smtp".
     continuation: bool | None = None
+    # V9: an operator's message the visitor has not received live, because no socket of
+    # theirs was alive, is mailed this long after it was written (a quick reconnect sends
+    # nothing), with a link back into the conversation valid for return_link_days.
+    away_delay_seconds: float = Field(60, ge=0, le=3600)
+    return_link_days: float = Field(7, gt=0, le=90)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     inbound: InboundConfig = Field(default_factory=InboundConfig)
 

@@ -16,13 +16,6 @@ from mailboxes import Mailbox, email_config, offline_message, text_of
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 def live_server(databases: DatabaseFactory, mailbox: Mailbox) -> Iterator[LiveServer]:
     """The browser tests' node, mailing to ``mailbox``."""
     live = LiveServer(databases.new("sqlite"), config=email_config(mailbox.port)).start()

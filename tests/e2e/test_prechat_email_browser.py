@@ -1,9 +1,12 @@
-"""The pre-chat form's email address and the "Email me the transcript" button in the browser
-(SPEC V9, V11; docs/email.md): the address is checked, shown to the operator, and the button is
-there only when the visitor gave one; the transcript arrives in the visitor's mailbox."""
+"""The pre-chat form's email address and what it is for, in the browser (SPEC V9, V11;
+docs/email.md): the address is checked, shown to the operator, and the "Email me the
+transcript" button is there only when the visitor gave one; the transcript arrives in the
+visitor's mailbox; an answer written after the visitor left arrives by mail, and its link opens
+the same conversation in another browser, where the visitor answers and the operator reads it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,16 +20,10 @@ ADDRESS = "hanako@example.jp"
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 def live_server(databases: DatabaseFactory, mailbox: Mailbox) -> Iterator[LiveServer]:
-    """The browser tests' node, mailing to ``mailbox``."""
-    live = LiveServer(databases.new("sqlite"), config=email_config(mailbox.port)).start()
+    """The browser tests' node, mailing to ``mailbox``; an unread answer is mailed after 1 s."""
+    config = email_config(mailbox.port).replace("[email]\n", "[email]\naway_delay_seconds = 1\n")
+    live = LiveServer(databases.new("sqlite"), config=config).start()
     yield live
     live.stop()
 
@@ -87,3 +84,49 @@ def test_without_an_address_the_transcript_is_not_offered_by_email(
         )
     ).to_be_visible()
     expect(visitor.frame.get_by_role("button", name="履歴をメールで受け取る")).to_have_count(0)
+
+
+def test_an_answer_after_the_visitor_left_comes_by_mail_and_its_link_leads_back(
+    live_server: LiveServer,
+    mailbox: Mailbox,
+    visitor: Visitor,
+    visitor_context: Callable[..., BrowserContext],
+    make_operator: Callable[..., Operator],
+) -> None:
+    sato = make_operator(name="佐藤")
+    visitor.open_chat()
+    visitor.pick("技術的な質問")
+    visitor.frame.get_by_label("メールアドレス").fill(ADDRESS)
+    visitor.frame.locator("#prechat-message").fill("独自ドメインの設定方法を教えてください。")
+    visitor.frame.locator("#prechat-consent").check()
+    visitor.frame.get_by_role("button", name="チャットを開始").click()
+    expect(sato.messages.first).to_contain_text("独自ドメインの設定方法")
+    visitor.page.close()  # the visitor closes the tab before the answer comes
+
+    sato.send("DNS の A レコードを 203.0.113.10 に向けてください。")
+    [mail] = mailbox.wait_for(1, where=lambda m: "返信があります" in str(m["Subject"]))
+    assert mail["To"] == ADDRESS
+    text = text_of(mail)
+    assert "DNS の A レコードを 203.0.113.10 に向けてください。" in text
+    [link] = [line.strip() for line in text.splitlines() if "#return=" in line]
+    expect(sato.pane.locator("li.system--away_mailed")).to_have_text(
+        re.compile("お客様が接続していなかったため、メッセージ 1 件をメールでお送りしました。")
+    )
+
+    # On their phone, say: another browser, with nothing stored.
+    phone = visitor_context().new_page()
+    phone.goto(link)
+    expect(phone.locator("ol.messages > li.msg").last).to_contain_text("203.0.113.10")
+    assert "#return=" not in phone.url  # the token does not stay in the address bar
+    composer = phone.locator("textarea[data-composer]")
+    composer.fill("できました。ありがとうございます！")
+    composer.press("Enter")
+    expect(sato.messages.last).to_contain_text("できました。ありがとうございます！")
+
+    # A damaged link says so, and the visitor can still start a chat.
+    other = visitor_context().new_page()
+    other.goto(link[:-3] + "xyz")
+    expect(other.locator("#link-notice")).to_have_text(
+        "このリンクは無効です。当社サイトからチャットを開いてください。"
+    )
+    expect(other.get_by_role("button", name="技術的な質問")).to_be_visible()

@@ -58,6 +58,9 @@ class EventKind(StrEnum):
     # names, not passwords: hence the noqa for ruff's S105.)
     SECRET = "secret"  # noqa: S105
     SECRET_REVEALED = "secret_revealed"  # noqa: S105
+    # The visitor was away: the operators' unread messages went by email (V9), operators
+    # only: data.messages, how many.
+    AWAY_MAILED = "away_mailed"
     SECRET_EXPIRED = "secret_expired"  # noqa: S105  deleted unread: data.reason
 
 

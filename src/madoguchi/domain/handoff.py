@@ -15,10 +15,16 @@ from madoguchi.domain.conversation import EventKind, Role, Status
 from madoguchi.domain.errors import DomainError
 from madoguchi.domain.records import Actor, Conversation, Event
 
-# Private notes, the time-limit countdown (the visitor is not rushed, P4), and the flag on a
-# message with abuse words (P9: the visitor is not told).
+# Private notes, the time-limit countdown (the visitor is not rushed, P4), the flag on a
+# message with abuse words (P9: the visitor is not told), and the note that the visitor was
+# mailed what they missed (V9: the mail itself is theirs).
 OPERATOR_ONLY = frozenset(
-    {EventKind.NOTE.value, EventKind.TIME_NOTICE.value, EventKind.FLAGGED.value}
+    {
+        EventKind.NOTE.value,
+        EventKind.TIME_NOTICE.value,
+        EventKind.FLAGGED.value,
+        EventKind.AWAY_MAILED.value,
+    }
 )
 HIDDEN = "hidden"  # the kind a visitor sees in place of an operator-only event
 

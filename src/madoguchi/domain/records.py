@@ -59,6 +59,10 @@ class Conversation:
     erased_at: datetime | None = None
     # The member a host app vouched for (SPEC V4): {member_id, plan, verified_at}, else None.
     identity: dict[str, Any] | None = None
+    # V9: the visitor gave an address for mail while away, and the last seq known to have
+    # reached them (live, or in an away mail).
+    mail_when_away: bool = False
+    visitor_has_seq: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,15 @@ class Actor:
     departments: tuple[str, ...] = ()
     staff_role: str | None = None  # operator | supervisor | admin, for operators
     network: str | None = None  # the client's address as the node saw it (bans, rate limits)
+    # A visitor who came back by an emailed link (V9, docs/email.md) acts on that one
+    # conversation only; None: on all of theirs.
+    conversation: str | None = None
 
     @property
     def is_supervisor(self) -> bool:
         """Supervisors and admins may see every conversation."""
         return self.staff_role in ("supervisor", "admin")
+
+    def owns(self, visitor_id: str, conversation_id: str) -> bool:
+        """Whether this visitor is the conversation's (and their token reaches it)."""
+        return self.id == visitor_id and self.conversation in (None, conversation_id)

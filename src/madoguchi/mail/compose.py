@@ -85,10 +85,14 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def local_time(at: datetime, zone_name: str | None) -> str:
+    """``at`` as the visitor reads it: in their time zone (UTC when unknown), to the minute."""
+    return at.astimezone(_zone(zone_name)).strftime("%Y-%m-%d %H:%M")
+
+
 def render(settings: Settings, t: Translator, draft: Draft) -> Rendered:
     """Lay out ``draft`` in ``t``'s language: subject, plain text and HTML."""
     company = settings.desk.company
-    zone = _zone(draft.time_zone)
     base = settings.public_url + "/"
     context = {
         "lang": t.language,
@@ -100,7 +104,7 @@ def render(settings: Settings, t: Translator, draft: Draft) -> Rendered:
         "messages": [
             {
                 "author": line.author,
-                "at": line.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                "at": local_time(line.at, draft.time_zone),
                 "body": line.body,
             }
             for line in draft.messages

@@ -89,7 +89,7 @@ def _check_client_id(client_id: str | None) -> str:
 async def _check_writer(unit_conn: Any, conv: Conversation | None, actor: Actor) -> Conversation:
     """The conversation, if ``actor`` may add to it: its visitor, its operator, or a supervisor
     who joined it."""
-    if conv is None or (actor.role is Role.VISITOR and conv.visitor_id != actor.id):
+    if conv is None or (actor.role is Role.VISITOR and not actor.owns(conv.visitor_id, conv.id)):
         raise not_found()
     if (
         actor.role is not Role.VISITOR

@@ -24,7 +24,15 @@ from madoguchi.domain.lifecycle import Transition, apply
 from madoguchi.domain.moderation import Screened, screen_message
 from madoguchi.domain.records import Actor, Conversation, Event
 from madoguchi.domain.visits import check_can_open
-from madoguchi.services import availability, bans, lifecycle, mail_out, ratelimits, routing
+from madoguchi.services import (
+    availability,
+    away,
+    bans,
+    lifecycle,
+    mail_out,
+    ratelimits,
+    routing,
+)
 from madoguchi.services.desk import Desk, Unit, conversation_topic, queue_topic
 from madoguchi.services.identity import check_may_chat, do_record_identity
 from madoguchi.services.timeline import append_event, record_event
@@ -78,7 +86,7 @@ def check_visible(conv: Conversation | None, actor: Actor) -> Conversation:
     if conv is None:
         raise not_found()
     if actor.role is Role.VISITOR:
-        if conv.visitor_id != actor.id:
+        if not actor.owns(conv.visitor_id, conv.id):
             raise not_found()
         return conv
     if conv.operator_id == actor.id or actor.is_supervisor:
@@ -172,6 +180,7 @@ async def do_start_conversation(
 ) -> Conversation:
     """Open a conversation on a topic (and its first message), queue it, and route it."""
     visitor_id = visitor.id
+    check_may_start(visitor)
     await bans.check_can_chat(desk, visitor)  # before anything that says what the desk does
     config = desk.settings.desk
     # The host page's signed token (SPEC V4): a verified member, or None (unverified).
@@ -200,6 +209,7 @@ async def do_start_conversation(
             context=clean_context,
             now=desk.clock(),
             status=apply(None, Transition.START),
+            mail_when_away="email" in clean_prechat,
         )
         await ban_store.set_client_address(unit.conn, conv_id, visitor.network)
         await _first_events(unit, conv_id, visitor_id, {"topic": chosen.id}, message)
@@ -247,6 +257,7 @@ async def do_leave_message(
 ) -> Conversation:
     """Leave an offline message (V8): a conversation waiting for an operator's answer."""
     visitor_id = visitor.id
+    check_may_start(visitor)
     await bans.check_can_chat(desk, visitor)
     config = desk.settings.desk
     member = check_may_chat(desk, identity_token, language)
@@ -304,7 +315,7 @@ async def do_send_message(
             if claim is None:
                 raise not_found()
             if actor.role is Role.VISITOR:
-                if claim.visitor_id != actor.id:
+                if not actor.owns(claim.visitor_id, conversation_id):
                     raise not_found()
             elif claim.operator_id != actor.id and not await participants.is_participant(
                 unit.conn, conversation_id, actor.id
@@ -328,6 +339,8 @@ async def do_send_message(
                 raise _Duplicate
             await _flag(unit, event, screened)
             await lifecycle.after_message_in(unit, conversation_id, claim, actor.role)
+            if actor.role is Role.OPERATOR and claim.mail_when_away:
+                await away.after_operator_message_in(unit, conversation_id)
             return event, True
     except _Duplicate:
         pass
@@ -420,10 +433,20 @@ async def get_events(desk: Desk, actor: Actor, conversation_id: str, since: int 
     return events
 
 
-async def get_visitor_conversations(desk: Desk, visitor_id: str) -> list[Conversation]:
-    """A visitor's conversations, open first."""
+async def get_visitor_conversations(desk: Desk, visitor: Actor) -> list[Conversation]:
+    """A visitor's conversations, open first (only the one their token reaches, if limited)."""
     async with desk.db.read() as conn:
-        return await repo.list_for_visitor(conn, visitor_id)
+        convs = await repo.list_for_visitor(conn, visitor.id)
+    return [conv for conv in convs if visitor.owns(conv.visitor_id, conv.id)]
+
+
+def check_may_start(visitor: Actor) -> None:
+    """A visitor back by an emailed link holds a token for that conversation only (V9): a new
+    chat is started by the visitor's own session, which the chat frame makes."""
+    if visitor.conversation is not None:
+        raise DomainError(
+            "scoped_session", "This session is limited to the conversation the email opened.", 403
+        )
 
 
 async def get_queue(desk: Desk, actor: Actor) -> list[Conversation]:

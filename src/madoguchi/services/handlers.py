@@ -8,7 +8,7 @@ sense (the conversation may have ended), and read the time from ``unit.desk.cloc
 
 from __future__ import annotations
 
-from madoguchi.services import attachments, lifecycle, presence, retention, routing
+from madoguchi.services import attachments, away, lifecycle, presence, retention, routing
 from madoguchi.services import secrets as secret_handling
 from madoguchi.services.timers import TimerHandler
 
@@ -19,4 +19,5 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
     **retention.TIMER_HANDLERS,
     **attachments.TIMER_HANDLERS,
     **secret_handling.TIMER_HANDLERS,
+    **away.TIMER_HANDLERS,
 }

@@ -220,9 +220,9 @@ async def do_still_here(desk: Desk, actor: Actor, conversation_id: str) -> None:
         claim = await repo.touch(
             unit.conn, conversation_id, Role.VISITOR, desk.clock(), message=True
         )
-        if claim is None or claim.visitor_id != actor.id:
+        if claim is None or not actor.owns(claim.visitor_id, conversation_id):
             conv = await repo.get_conversation(unit.conn, conversation_id)
-            if conv is None or conv.visitor_id != actor.id:
+            if conv is None or not actor.owns(conv.visitor_id, conversation_id):
                 raise not_found()
             raise DomainError("not_active", "This chat is not with an operator now.", 409)
         await append_event(

@@ -8,10 +8,13 @@ asked for it, so a retried request queues it once.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from madoguchi.domain.conversation import Status
 from madoguchi.domain.records import Conversation, Event
 from madoguchi.domain.reply_address import make_reply_address
 from madoguchi.i18n import Translator, translator
-from madoguchi.mail.compose import Draft, Line, Link, render
+from madoguchi.mail.compose import Draft, Line, Link, local_time, render
 from madoguchi.services.desk import Unit
 from madoguchi.store import outbox
 
@@ -137,6 +140,31 @@ async def queue_follow_up_in(unit: Unit, conv: Conversation, reason: str) -> str
     return await queue_in(unit, conv, FOLLOW_UP, f"follow_up:{conv.id}", draft, t)
 
 
-def back_link(unit: Unit, t: Translator, url: str) -> Link:
-    """The button back into a conversation."""
-    return Link(t("mail.away.open"), url)
+async def queue_away_in(
+    unit: Unit, conv: Conversation, unread: list[Event], link_url: str, expires_at: datetime
+) -> str | None:
+    """V9: operators wrote while the visitor was away; the messages and a link back."""
+    t = translator(conv.language)
+    zone = conv.context.get("time_zone")
+    operator = unread[0].author_name or t("mail.operator")
+    open_chat = conv.status is not Status.ENDED
+    draft = Draft(
+        subject=_subject(unit, t, "mail.away.subject", topic=topic_label(unit, conv, t)),
+        paragraphs=[
+            t("mail.away.intro", operator=operator)
+            if open_chat
+            else t("mail.away.intro_ended", operator=operator),
+            t("mail.away.expires", date=local_time(expires_at, zone)),
+        ],
+        conversation_id=conv.id,
+        name=conv.prechat.get("name"),
+        messages=[
+            Line(event.author_name or t("mail.operator"), event.created_at, event.body or "")
+            for event in unread
+        ],
+        link=Link(t("mail.away.open"), link_url),
+        # An ended conversation takes no more replies (docs/email.md, "Replies by email").
+        reply_hint=open_chat and reply_address(unit, conv.id) is not None,
+        time_zone=zone,
+    )
+    return await queue_in(unit, conv, AWAY, f"away:{conv.id}:{unread[-1].seq}", draft, t)

@@ -22,7 +22,7 @@ from madoguchi.services import timers
 from madoguchi.services.desk import Desk, Unit
 from madoguchi.store import attachments as attachment_repo
 from madoguchi.store import conversations as conv_repo
-from madoguchi.store import files, outbox
+from madoguchi.store import files, outbox, visitor_sockets
 from madoguchi.store import retention as repo
 from madoguchi.store import timers as timer_repo
 
@@ -63,6 +63,7 @@ async def erase_in(unit: Unit, conversation_id: str) -> bool:
     await timer_repo.delete_keyed_to(unit.conn, conversation_id)
     # Its mails hold its words and the visitor's address (docs/email.md, "Retention").
     await outbox.erase_for_conversation(unit.conn, conversation_id)
+    await visitor_sockets.forget_conversation(unit.conn, conversation_id)
     # Attachments (SPEC V6) are content: their rows, and their bytes in the database or on
     # disk. A file is unlinked before the commit: should the commit fail, the erasure is tried
     # again and finds the row; the other order could leave a file nothing points at.

@@ -125,7 +125,7 @@ async def do_send_secret(
         async with desk.unit() as unit:
             now = desk.clock()
             claim = await repo.next_seq(unit.conn, conversation_id, activity=Role.VISITOR, now=now)
-            if claim is None or claim.visitor_id != visitor.id:
+            if claim is None or not visitor.owns(claim.visitor_id, conversation_id):
                 raise not_found()
             if claim.status is Status.ENDED:
                 raise _Duplicate  # perhaps the retry of one sent before the end

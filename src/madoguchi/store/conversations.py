@@ -31,6 +31,7 @@ class SeqClaim(NamedTuple):
     status: Status
     department: str = ""
     warned: dict[str, str] | None = None  # the limits' warnings in force (domain/limits.py)
+    mail_when_away: bool = False  # V9: an operator's message may have to be mailed
 
 
 async def insert_visitor(conn: AsyncConnection, now: datetime) -> str:
@@ -83,6 +84,8 @@ def _conversation(row: Any) -> Conversation:
         rated_at=row.rated_at,
         erased_at=row.erased_at,
         identity=row.identity,
+        mail_when_away=bool(row.mail_when_away),
+        visitor_has_seq=row.visitor_has_seq,
     )
 
 
@@ -101,8 +104,10 @@ async def insert_conversation(
     context: dict[str, Any],
     now: datetime,
     status: Status = Status.WAITING,
+    mail_when_away: bool = False,
 ) -> str:
-    """Create a conversation (waiting, unless an offline message) with no events yet."""
+    """Create a conversation (waiting, unless an offline message) with no events yet;
+    ``mail_when_away``: the visitor asked for mail while they are away (V9)."""
     conv_id = new_id("c")
     await conn.execute(
         conversations.insert().values(
@@ -117,6 +122,7 @@ async def insert_conversation(
             context=context,
             created_at=now,
             queued_at=now,
+            mail_when_away=mail_when_away,
         )
     )
     return conv_id
@@ -248,6 +254,7 @@ _CLAIM_COLUMNS = (
     conversations.c.status,
     conversations.c.department,
     conversations.c.warned,
+    conversations.c.mail_when_away,
 )
 
 
@@ -261,6 +268,7 @@ def _claim(row: Any) -> SeqClaim | None:
         Status(row.status),
         row.department,
         row.warned,
+        bool(row.mail_when_away),
     )
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 
@@ -130,6 +132,10 @@ conversations = Table(
     # The visitor's address as the node saw it when the conversation was made: what a network
     # ban covers (SPEC A10). Personal data: retention erases it with the content.
     Column("client_address", String(64)),
+    # V9 (docs/email.md, "Away"): the visitor gave an address for mail while they are away, and
+    # the last seq known to have reached them (live on a socket, or by an away mail).
+    Column("mail_when_away", Boolean, nullable=False, server_default=false()),
+    Column("visitor_has_seq", Integer, nullable=False, server_default="0"),
     Index(None, "visitor_id", "status"),
     Index(None, "status", "department", "created_at"),
     Index(None, "operator_id", "status"),
@@ -305,4 +311,17 @@ attachment_blobs = Table(
         primary_key=True,
     ),
     Column("data", LargeBinary, nullable=False),
+)
+
+# The visitor sockets following a conversation whose visitor wants mail when away (V9): kept
+# alive by the socket's heartbeats, so a socket that went silent or whose node died lapses on
+# its own. ``seen_seq``: the last event sent on it before the client last spoke, i.e. known
+# to have reached a live client.
+visitor_sockets = Table(
+    "visitor_sockets",
+    metadata,
+    Column("conversation_id", String(32), ForeignKey("conversations.id"), primary_key=True),
+    Column("socket_id", String(32), primary_key=True),
+    Column("alive_until", UTCDateTime, nullable=False),
+    Column("seen_seq", Integer, nullable=False),
 )

@@ -67,8 +67,10 @@ async def get_visitor(
     """The visitor behind the Bearer token."""
     if credentials is None:
         raise DomainError("unauthorized", "A visitor token is required.", 401)
-    visitor_id = check_visitor_token(desk.settings.secret_key, credentials.credentials)
-    return Actor(role=Role.VISITOR, id=visitor_id, network=client_address(request))
+    visitor_id, only = check_visitor_token(desk.settings.secret_key, credentials.credentials)
+    return Actor(
+        role=Role.VISITOR, id=visitor_id, network=client_address(request), conversation=only
+    )
 
 
 async def get_session(request: Request, desk: DeskDep) -> tuple[Operator, str]:

@@ -83,6 +83,18 @@ class VisitorSessionOut(BaseModel):
     token: str
 
 
+class ReturnIn(BaseModel):
+    """The token of an away mail's link back (``/chat#return=<token>``, docs/email.md)."""
+
+    token: str = Field(min_length=1, max_length=300)
+
+
+class ReturnOut(VisitorSessionOut):
+    """A visitor session limited to the one conversation the link opens."""
+
+    conversation_id: str
+
+
 class OperatorRef(BaseModel):
     id: str | None = None
     name: str | None

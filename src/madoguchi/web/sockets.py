@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,8 +29,8 @@ from madoguchi.domain.events import (
 )
 from madoguchi.domain.handoff import hide_frame, is_operator_only
 from madoguchi.domain.presence import HEARTBEAT_SECONDS
-from madoguchi.domain.records import Actor
-from madoguchi.services import bans, chat, handover, lifecycle, maintenance, presence
+from madoguchi.domain.records import Actor, Conversation
+from madoguchi.services import away, bans, chat, handover, lifecycle, maintenance, presence
 from madoguchi.services.auth import get_session_operator, session_id
 from madoguchi.services.desk import Desk, conversation_topic, operator_topic, queue_topic
 from madoguchi.services.queue import QueueBoard
@@ -78,6 +79,10 @@ class Connection:
         self._topics: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        # V9 (services/away.py): a visitor's conversations that want mail when away, and the
+        # last seq sent on this socket before its client last spoke: what it is known to have.
+        self.socket_id = uuid.uuid4().hex
+        self._seen: dict[str, int] = {}
 
     # -- outgoing ---------------------------------------------------------------------------
 
@@ -201,6 +206,23 @@ class Connection:
             self._topics.discard(topic)
             await self.hub.leave(topic, self)
 
+    async def watch_away(self, convs: list[Conversation], resume: dict[str, int]) -> None:
+        """Keep the rows that say this visitor is here, for their chats that want mail when
+        they are away; what the client said it has (``resume``) is what it is known to have."""
+        found = {
+            conv.id: resume.get(conv.id, 0)
+            for conv in convs
+            if conv.mail_when_away and conv.status is not Status.ENDED and conv.id not in self._seen
+        }
+        self._seen.update(found)
+        await away.do_socket_follows(self.desk, self.socket_id, found)
+
+    async def _client_spoke(self) -> None:
+        """The visitor's client is alive: what was sent to it before has reached it."""
+        if self._seen:
+            self._seen = {conv_id: self.last_seq.get(conv_id, 0) for conv_id in self._seen}
+            await away.do_socket_beat(self.desk, self.socket_id, self._seen)
+
     def _after_event(self, frame: dict[str, Any]) -> None:
         """A visitor whose chat went back to a queue (a transfer, or its operator was lost) is
         told its place there."""
@@ -268,6 +290,8 @@ class Connection:
                 self.push(_error(exc.code, exc.message, conversation_id=conv_id))
                 return
             await self.follow(conv_id, since)
+            if self.actor.role is Role.VISITOR:
+                await self.watch_away([conv], {conv_id: since})
             if conv.status is Status.WAITING and self.actor.role is Role.VISITOR:
                 await self.join(queue_topic(conv.department))
                 await self.send_places(conv.department)
@@ -281,6 +305,8 @@ class Connection:
             except DomainError as exc:
                 self.push(_error(exc.code, exc.message, conversation_id=conv_id))
         elif kind == "ping":
+            if self.actor.role is Role.VISITOR:  # recorded before the pong says it was
+                await self._client_spoke()
             self.push(orjson.dumps({"type": "pong", "t": frame.get("t")}).decode())
             if self.actor.role is Role.OPERATOR:  # the console is still there
                 await presence.do_console_seen(self.desk, self.actor.id)
@@ -341,6 +367,8 @@ class Connection:
                     await self._close(1000)
                     return
                 if message["type"] == "websocket.disconnect":
+                    # The client closed: what was sent before its close frame reached it.
+                    self._seen = {conv_id: self.last_seq.get(conv_id, 0) for conv_id in self._seen}
                     return
                 text = message.get("text")
                 if text is None:
@@ -366,6 +394,10 @@ class Connection:
                 await self.hub.leave(topic, self)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
+            try:
+                await away.do_socket_closed(self.desk, self.socket_id, self._seen)
+            except Exception:  # its rows lapse on their own (services/away.py)
+                log.exception("could not record a closed visitor socket")
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -420,11 +452,11 @@ async def visitor_socket(ws: WebSocket) -> None:
     if hello is None:
         return
     try:
-        visitor_id = check_visitor_token(desk.settings.secret_key, hello.get("token", ""))
+        visitor_id, only = check_visitor_token(desk.settings.secret_key, hello.get("token", ""))
     except DomainError as exc:
         await _reject(ws, exc)
         return
-    actor = Actor(role=Role.VISITOR, id=visitor_id, network=client_address(ws))
+    actor = Actor(role=Role.VISITOR, id=visitor_id, network=client_address(ws), conversation=only)
     try:
         await bans.check_can_chat(desk, actor)  # SPEC A10: a neutral "not available"
     except DomainError as exc:
@@ -433,7 +465,7 @@ async def visitor_socket(ws: WebSocket) -> None:
         return
     conn = Connection(ws, desk, hub, actor, board=ws.app.state.queue_board)
     resume = _resume_map(hello)
-    convs = await chat.get_visitor_conversations(desk, visitor_id)
+    convs = await chat.get_visitor_conversations(desk, actor)
     followed = [c for c in convs if c.status is not Status.ENDED or c.id in resume]
     conn.push(
         orjson.dumps(
@@ -446,6 +478,7 @@ async def visitor_socket(ws: WebSocket) -> None:
         ).decode()
     )
     await _follow_all(conn, [c.id for c in followed], resume)
+    await conn.watch_away(followed, resume)
     for department in {c.department for c in followed if c.status is Status.WAITING}:
         await conn.join(queue_topic(department))
         await conn.send_places(department)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from madoguchi.domain.attachments import attachment_accept
 from madoguchi.domain.errors import DomainError
 from madoguchi.domain.events import conversation_summary, event_frame
-from madoguchi.services import availability, chat, lifecycle
+from madoguchi.services import availability, away, chat, lifecycle
 from madoguchi.services.visitors import do_create_visitor
 from madoguchi.web.deps import DeskDep, QueueBoardDep, VisitorDep, client_address
 from madoguchi.web.schemas import (
@@ -22,6 +22,8 @@ from madoguchi.web.schemas import (
     MessageAck,
     MessageIn,
     OfflineMessageIn,
+    ReturnIn,
+    ReturnOut,
     StartConversationIn,
     VisitorSessionOut,
 )
@@ -77,6 +79,15 @@ async def create_session(request: Request, desk: DeskDep) -> VisitorSessionOut:
     return VisitorSessionOut(visitor_id=visitor_id, token=token)
 
 
+@router.post("/return")
+async def come_back(body: ReturnIn, request: Request, desk: DeskDep) -> ReturnOut:
+    """Trade the link of an away mail (V9) for a session on that conversation only."""
+    visitor_id, token, conversation_id = await away.do_come_back(
+        desk, body.token, client_address(request)
+    )
+    return ReturnOut(visitor_id=visitor_id, token=token, conversation_id=conversation_id)
+
+
 @router.post(
     "/conversations",
     status_code=201,
@@ -129,7 +140,7 @@ async def leave_message(
 @router.get("/conversations", response_model=ConversationList, response_model_exclude_unset=True)
 async def list_conversations(desk: DeskDep, visitor: VisitorDep) -> dict[str, Any]:
     """The visitor's conversations, open ones first."""
-    convs = await chat.get_visitor_conversations(desk, visitor.id)
+    convs = await chat.get_visitor_conversations(desk, visitor)
     return {"conversations": [conversation_summary(c, for_operator=False) for c in convs]}
 
 

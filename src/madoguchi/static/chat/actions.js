@@ -51,7 +51,12 @@ async function asVisitor(call) {
   try {
     // Another tab of this browser may have made the visitor meanwhile: one visitor, one list.
     if (!state.session) state.session = loadSession();
-    if (!state.session) saveSession(await api('POST', '/api/v1/visitor/session', {}));
+    // A session from an emailed link reaches that conversation only: a new chat needs the
+    // visitor's own (SPEC V9).
+    if (!state.session || state.session.scoped) {
+      resetSocket();
+      saveSession(await api('POST', '/api/v1/visitor/session', {}));
+    }
     return await call();
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;

@@ -33,6 +33,7 @@ import { installChatAttachments } from './attachments.js';
 import { installIdentity, loadIdentity } from './identity.js';
 import { installSecret } from './secret.js';
 import { installModeration } from './moderation.js';
+import { takeReturnLink } from './session.js';
 
 const root = document.getElementById('app');
 
@@ -59,6 +60,7 @@ async function boot() {
     return;
   }
   await loadIdentity(); // the host page's token, if it sends one (SPEC V4)
+  state.linkRefused = await takeReturnLink(); // opened from an away mail (SPEC V9)
   await resumeLastConversation();
 }
 
@@ -73,6 +75,7 @@ function installHandlers() {
     if (!target) return;
     switch (target.dataset.action) {
       case 'topic':
+        state.linkRefused = null;
         // A topic already being talked about opens that conversation (SPEC V16).
         if (!openLiveTopic(target.dataset.topic)) chooseTopic(target.dataset.topic);
         break;

@@ -5,7 +5,7 @@
 // Nothing here talks to the server.
 import { h, replace } from '../common/dom.js';
 import * as i18n from '../common/i18n.js';
-import { t } from '../common/i18n.js';
+import { t, errorText } from '../common/i18n.js';
 import { composer } from '../common/thread.js';
 import { topicsScreen, prechatScreen, errorScreen, endedPanel, endDialog } from './screens.js';
 import { hoursScreen, busyScreen, leftScreen } from './hours.js';
@@ -22,7 +22,7 @@ import { unavailableScreen } from './unavailable.js';
 
 export const state = {
   config: null,
-  session: null, // {visitor_id, token}
+  session: null, // {visitor_id, token, scoped}: scoped when it came from an emailed link (V9)
   screen: 'loading', // loading | topics | prechat | hours | busy | left | chat | list | error
   error: null,
   topic: null,
@@ -42,6 +42,7 @@ export const state = {
   connectedOnce: false,
   notice: null, // a transient error about the conversation
   identity: null, // what the host page's token vouches for (identity.js, SPEC V4), if one came
+  linkRefused: null, // the code an away mail's link was refused with (session.js, SPEC V9)
 };
 let focusNext = null; // what to focus after the next render
 
@@ -85,7 +86,7 @@ function screenElement() {
   if (replacedByPlan(state.screen)) return plansScreen();
   switch (state.screen) {
     case 'topics':
-      return [listBar(), topicsScreen(state.config, state.availability)];
+      return [linkNotice(), listBar(), topicsScreen(state.config, state.availability)];
     case 'list':
       return listScreen();
     case 'prechat':
@@ -105,6 +106,12 @@ function screenElement() {
     default:
       return h('div', { class: 'loading', 'aria-busy': 'true', role: 'status', text: t('chat.loading') });
   }
+}
+
+/** Why the link of an away mail did not open its conversation (expired, not valid). */
+function linkNotice() {
+  if (!state.linkRefused) return null;
+  return h('p', { class: 'notice', role: 'alert', id: 'link-notice', text: errorText(state.linkRefused) });
 }
 
 function chatScreen() {

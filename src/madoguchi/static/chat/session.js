@@ -38,6 +38,28 @@ export function setCurrentConversation(id) {
   else store.remove(CURRENT_KEY);
 }
 
+/**
+ * An away mail's link back (`/chat#return=<token>`, docs/email.md, SPEC V9): trade it for a
+ * session on that conversation and make it the one on screen. This browser's own session is
+ * kept when it is the same visitor's; otherwise the link's session, limited to that one
+ * conversation, is used. Returns the refusal's code (expired, not valid), or null.
+ */
+export async function takeReturnLink() {
+  const match = /^#return=([A-Za-z0-9_.\-]{1,300})$/.exec(location.hash);
+  if (!match) return null;
+  history.replaceState(null, '', location.pathname + location.search); // out of the address bar
+  try {
+    const back = await request('POST', '/api/v1/visitor/return', { body: { token: match[1] } });
+    const own = loadSession();
+    if (own && own.visitor_id === back.visitor_id && !own.scoped) state.session = own;
+    else saveSession({ visitor_id: back.visitor_id, token: back.token, scoped: true });
+    setCurrentConversation(back.conversation_id);
+    return null;
+  } catch (err) {
+    return err.code || 'generic';
+  }
+}
+
 /** A REST call with the visitor's token. */
 export function api(method, path, body) {
   return request(method, path, { body, token: state.session && state.session.token });

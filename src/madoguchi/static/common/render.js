@@ -189,6 +189,9 @@ export function renderEvent(event, { viewer, topicLabel = (id) => id, words = nu
       : tr(`event.warning.${limit}`, { time: formatTime(data.ends_at) });
   } else if (event.kind === 'time_notice' && reader === 'operator') {
     text = tr('event.time_notice', { time: formatTime(data.ends_at), count: data.minutes || 1 });
+  } else if (event.kind === 'away_mailed' && reader === 'operator') {
+    // The visitor was not there: what they missed went to their email (SPEC V9).
+    text = tr('event.away_mailed', { count: data.messages || 1 });
   } else if (event.kind === 'still_here' && reader === 'operator') {
     text = tr('event.still_here');
   } else if (event.kind === 'follow_up') {
