@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -107,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
             help=f"{help_text} (default {default}{_smoke_default(name)})",
         )
     group.add_argument(
+        "--no-deflate",
+        dest="deflate",
+        action="store_false",
+        default=None,
+        help="clients do not offer permessage-deflate (browsers do; default: they offer it)",
+    )
+    group.add_argument(
         "--rates", type=_floats, help="(3) offered msg/s, comma-separated (default 100,500,1000)"
     )
     return parser
@@ -163,6 +171,10 @@ def run(wanted: Sequence[str], opts: Options) -> dict[str, Any]:
                 found = _attempt(f"{name} {backend}", call, failures)
                 if found is not None:
                     results.setdefault(name, {})[backend] = found
+    if "connections" in wanted:  # what the same sockets cost the bare stack
+        found = _attempt("connections relay", partial(measures.connections_relay, opts), failures)
+        if found is not None:
+            results.setdefault("connections", {})["relay"] = found
     if "weight" in wanted:  # the files are the same on every backend; the idle RSS is the first's
         found = _attempt("weight", partial(measures.weigh, opts, opts.backends[0]), failures)
         if found is not None:
@@ -190,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "options": vars(opts),
     }
     results = run(wanted, opts)
+    meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(report.render(results))
     out = args.out or RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

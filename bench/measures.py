@@ -6,6 +6,7 @@ Every function takes the parsed options and returns a JSON-able dict; ``bench.re
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +46,12 @@ class Options:
     server_workers: int = 1
     hold: float = 30.0
     settle: float = 2.0
+    deflate: bool = True
     log_dir: str | None = None
+
+
+def _progress(text: str) -> None:
+    print(f"bench:   {text}", file=sys.stderr, flush=True)
 
 
 def _now_ns() -> int:
@@ -53,8 +59,8 @@ def _now_ns() -> int:
 
 
 @contextmanager
-def _pool(procs: int, kind: str, urls: list[str]) -> Iterator[Pool]:
-    pool = Pool(procs, kind, urls)
+def _pool(opts: Options, procs: int, kind: str, urls: list[str]) -> Iterator[Pool]:
+    pool = Pool(procs, kind, urls, deflate=opts.deflate)
     try:
         yield pool
     finally:
@@ -171,7 +177,7 @@ def _closed_loop(
 
 def limit(opts: Options) -> dict[str, Any]:
     """(1) The relay with the same clients, pairs and window as the throughput."""
-    with servers.relay() as node, _pool(opts.procs, "relay", [node.url]) as pool:
+    with servers.relay() as node, _pool(opts, opts.procs, "relay", [node.url]) as pool:
         accounts: list[Any] = list(range(opts.pairs))
         result = _closed_loop(pool, node, "relay", [node.url], accounts, opts)
         result["server_rss_mib"] = round(node.rss_bytes() / 2**20, 1)
@@ -181,7 +187,7 @@ def limit(opts: Options) -> dict[str, Any]:
 def throughput(opts: Options, backend: str, ceiling: dict[str, Any] | None) -> dict[str, Any]:
     """(2) N pairs, both sides writing with ``window`` messages outstanding."""
     with servers.desk(backend, opts.pairs, keep_logs=_logs(opts, f"throughput-{backend}")) as desk:
-        with _pool(opts.procs, "madoguchi", desk.urls) as pool:
+        with _pool(opts, opts.procs, "madoguchi", desk.urls) as pool:
             result = _closed_loop(pool, desk, "madoguchi", desk.urls, desk.operators, opts)
         result["server_rss_mib"] = round(desk.rss_bytes() / 2**20, 1)
     result["backend"] = backend
@@ -197,7 +203,7 @@ def latency(opts: Options, backend: str) -> dict[str, Any]:
         servers.desk(
             backend, opts.latency_pairs, keep_logs=_logs(opts, f"latency-{backend}")
         ) as desk,
-        _pool(opts.procs, "madoguchi", desk.urls) as pool,
+        _pool(opts, opts.procs, "madoguchi", desk.urls) as pool,
     ):
         _open_pairs(pool, "madoguchi", desk.urls, desk.operators, opts.latency_pairs)
         for rate in opts.rates:
@@ -235,7 +241,7 @@ def conversations(opts: Options, backend: str) -> dict[str, Any]:
     with servers.desk(
         backend, operators, keep_logs=_logs(opts, f"conversations-{backend}")
     ) as desk:
-        with _pool(opts.procs, "madoguchi", desk.urls) as pool:
+        with _pool(opts, opts.procs, "madoguchi", desk.urls) as pool:
             consoles = [[desk.urls[i % len(desk.urls)], *a] for i, a in enumerate(desk.operators)]
             _check_setup(
                 pool.call("operators", [{"accounts": a} for a in split(consoles, pool.size)]),
@@ -273,6 +279,10 @@ def conversations(opts: Options, backend: str) -> dict[str, Any]:
                         "error_rate": round(rate, 6),
                     }
                 )
+                _progress(
+                    f"{backend}: {total} conversations, p99 {p99} ms, {errors} errors, "
+                    f"{'held' if held else 'did not hold'}"
+                )
                 if not held:
                     stopped = (
                         "p99 or errors over the limit" if failed == 0 else "could not open more"
@@ -298,44 +308,50 @@ def conversations(opts: Options, backend: str) -> dict[str, Any]:
 def connections(opts: Options, backend: str) -> dict[str, Any]:
     """(5) Idle visitor sockets (hello, then a ping every ~25 s) to one node, in batches, until
     the target or the first failure; RSS of the node's processes before and after."""
-    # Each client process stays well under its 20,000 open files.
-    procs = max(opts.procs, math.ceil(opts.connections / 15000))
     keep = _logs(opts, f"connections-{backend}")
     with servers.desk(backend, 0, workers=opts.server_workers, keep_logs=keep) as desk:
-        node = desk.nodes[0]
-        with _pool(procs, "madoguchi", [node.url]) as pool:
-            began = time.monotonic()
-            tokens = _check_setup(
-                pool.call(
-                    "tokens", [{"urls": u} for u in split([node.url] * opts.connections, procs)]
-                ),
-                "visitor sessions",
-            )
-            tokens_s = round(time.monotonic() - began, 1)
-            time.sleep(1.0)
-            before = node.rss_bytes()
-            began = time.monotonic()
-            points = [{"connections": 0, "rss_mib": round(before / 2**20, 1)}]
-            opened, failures, errors = 0, 0, []
-            while opened < tokens:
-                count = min(opts.connection_batch, tokens - opened)
-                replies = pool.call("idle", [{"count": len(c)} for c in split([0] * count, procs)])
-                opened = sum(r["open"] for r in replies)
-                failures += sum(r["failed"] for r in replies)
-                errors += [e for r in replies for e in r["errors"]]
-                points.append(
-                    {"connections": opened, "rss_mib": round(node.rss_bytes() / 2**20, 1)}
-                )
-                if failures:
-                    break
-            connect_s = round(time.monotonic() - began, 1)
-            time.sleep(opts.hold)  # held open: a ping or two goes by, nothing is dropped
-            after = node.rss_bytes()
-            held_open = sum(r["open"] for r in pool.same("idle", count=0))
+        result = _idle_connections(opts, "madoguchi", desk.nodes[0])
+    return {"backend": backend, "server_workers": opts.server_workers, **result}
+
+
+def connections_relay(opts: Options) -> dict[str, Any]:
+    """(5) for the relay: what the same idle sockets cost uvicorn and Starlette alone."""
+    with servers.relay() as node:
+        return {"backend": "relay", "server_workers": 1, **_idle_connections(opts, "relay", node)}
+
+
+def _idle_connections(opts: Options, kind: str, node: servers.Node) -> dict[str, Any]:
+    """Sessions first, then sockets in batches, reading the node's RSS before and after each."""
+    # Each client process stays well under its 20,000 open files.
+    procs = max(opts.procs, math.ceil(opts.connections / 15000))
+    with _pool(opts, procs, kind, [node.url]) as pool:
+        began = time.monotonic()
+        tokens = _check_setup(
+            pool.call("tokens", [{"urls": u} for u in split([node.url] * opts.connections, procs)]),
+            "visitor sessions",
+        )
+        tokens_s = round(time.monotonic() - began, 1)
+        time.sleep(1.0)
+        before = node.rss_bytes()
+        began = time.monotonic()
+        points = [{"connections": 0, "rss_mib": round(before / 2**20, 1)}]
+        opened, failures, errors = 0, 0, []
+        while opened < tokens:
+            count = min(opts.connection_batch, tokens - opened)
+            replies = pool.call("idle", [{"count": len(c)} for c in split([0] * count, procs)])
+            opened = sum(r["open"] for r in replies)
+            failures += sum(r["failed"] for r in replies)
+            errors += [e for r in replies for e in r["errors"]]
+            _progress(f"{opened} connections open, {failures} failed")
+            points.append({"connections": opened, "rss_mib": round(node.rss_bytes() / 2**20, 1)})
+            if failures:
+                break
+        connect_s = round(time.monotonic() - began, 1)
+        time.sleep(opts.hold)  # held open: a ping or two goes by, nothing is dropped
+        after = node.rss_bytes()
+        held_open = sum(r["open"] for r in pool.same("idle", count=0))
     per_kib = (after - before) / held_open / 1024 if held_open else None
     return {
-        "backend": backend,
-        "server_workers": opts.server_workers,
         "client_processes": procs,
         "target": opts.connections,
         "opened": opened,

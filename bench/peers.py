@@ -26,6 +26,9 @@ from websockets.exceptions import ConnectionClosed
 
 OPEN_TIMEOUT = 20.0
 SETUP_TIMEOUT = 30.0
+# Browsers offer permessage-deflate and uvicorn accepts it, so the clients do too by default;
+# a worker started with compression off sets this to None (``--no-deflate``).
+compression: str | None = "deflate"
 
 # What people write to a hosting company's support, in the desk's language. No digit runs (card
 # numbers are masked) and no links (they are parsed), so every message takes the common path.
@@ -172,6 +175,7 @@ def _connect(url: str, local_host: str | None, **options: Any) -> Any:
         ping_interval=None,  # browsers send no protocol pings; the app's own ping is below
         open_timeout=OPEN_TIMEOUT,
         max_size=2**20,
+        compression=compression,
         local_addr=(local_host, 0) if local_host else None,
         **options,
     )

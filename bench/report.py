@@ -166,7 +166,8 @@ def render(results: dict[str, Any]) -> str:
     for backend, r in results.get("connections", {}).items():
         out.append(
             table(
-                f"(5) idle connections to one node, {backend}, {r['server_workers']} worker(s)",
+                f"(5) idle connections to one node, {backend}, {r['server_workers']} worker(s), "
+                f"{r['client_processes']} client processes",
                 ["", "value"],
                 [
                     ["opened", r["opened"]],
@@ -175,6 +176,8 @@ def render(results: dict[str, Any]) -> str:
                     ["RSS before, MiB", r["rss_before_mib"]],
                     ["RSS after, MiB", r["rss_after_mib"]],
                     ["RSS per connection, KiB", r["rss_per_connection_kib"]],
+                    ["sessions made in, s", r["sessions_s"]],
+                    ["sockets opened in, s", r["connect_s"]],
                 ],
             )
         )

@@ -211,6 +211,9 @@ class Worker(peers.Sink):
         """A visitor session (``POST /api/v1/visitor/session``) per url, kept for ``idle``."""
 
         async def one(url: str) -> None:
+            if self.kind == "relay":  # the relay has no sessions: a socket is all there is
+                self.tokens.append((url, ""))
+                return
             self.tokens.append((url, await peers.new_visitor_token(self.http, url)))
 
         return await _bounded([one(u) for u in urls], concurrency=SETUP_CONCURRENCY * 2)
@@ -220,7 +223,11 @@ class Worker(peers.Sink):
         batch, self.tokens = self.tokens[:count], self.tokens[count:]
 
         async def one(url: str, token: str) -> None:
-            peer = await peers.open_visitor(self, url, token, None, next(self.local_hosts))
+            local = next(self.local_hosts)
+            if self.kind == "relay":
+                peer = await peers.open_relay(self, url, "visitor", [], local)
+            else:
+                peer = await peers.open_visitor(self, url, token, None, local)
             self.idle.append(peer)
             self._keep_alive(peer)
 
@@ -318,8 +325,9 @@ async def _serve(index: int, conn: Connection, kind: str, urls: list[str]) -> No
             return
 
 
-def worker_main(index: int, conn: Connection, kind: str, urls: list[str]) -> None:
+def worker_main(index: int, conn: Connection, kind: str, urls: list[str], deflate: bool) -> None:
     """A worker process: uvloop when there is one (it is uvicorn's too), commands until close."""
+    peers.compression = "deflate" if deflate else None
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:
@@ -337,14 +345,14 @@ class WorkerError(Exception):
 class Pool:
     """``procs`` worker processes speaking to ``urls`` (``kind``: ``madoguchi`` or ``relay``)."""
 
-    def __init__(self, procs: int, kind: str, urls: list[str]) -> None:
+    def __init__(self, procs: int, kind: str, urls: list[str], *, deflate: bool = True) -> None:
         context = multiprocessing.get_context("spawn")
         self.conns: list[Connection] = []
         self.procs: list[multiprocessing.process.BaseProcess] = []
         for index in range(procs):
             parent, child = context.Pipe()
             process = context.Process(
-                target=worker_main, args=(index, child, kind, urls), daemon=True
+                target=worker_main, args=(index, child, kind, urls, deflate), daemon=True
             )
             process.start()
             child.close()
