@@ -115,6 +115,14 @@ def _parser() -> argparse.ArgumentParser:
         help="clients do not offer permessage-deflate (browsers do; default: they offer it)",
     )
     group.add_argument(
+        "--no-synchronous-commit",
+        dest="synchronous_commit",
+        action="store_false",
+        default=None,
+        help="PostgreSQL: synchronous_commit = off for the bench's database (an experiment: "
+        "commits stop waiting for the disk)",
+    )
+    group.add_argument(
         "--rates", type=_floats, help="(3) offered msg/s, comma-separated (default 100,500,1000)"
     )
     return parser

@@ -47,6 +47,7 @@ class Options:
     hold: float = 30.0
     settle: float = 2.0
     deflate: bool = True
+    synchronous_commit: bool = True
     log_dir: str | None = None
 
 
@@ -186,7 +187,12 @@ def limit(opts: Options) -> dict[str, Any]:
 
 def throughput(opts: Options, backend: str, ceiling: dict[str, Any] | None) -> dict[str, Any]:
     """(2) N pairs, both sides writing with ``window`` messages outstanding."""
-    with servers.desk(backend, opts.pairs, keep_logs=_logs(opts, f"throughput-{backend}")) as desk:
+    with servers.desk(
+        backend,
+        opts.pairs,
+        keep_logs=_logs(opts, f"throughput-{backend}"),
+        synchronous_commit=opts.synchronous_commit,
+    ) as desk:
         with _pool(opts, opts.procs, "madoguchi", desk.urls) as pool:
             result = _closed_loop(pool, desk, "madoguchi", desk.urls, desk.operators, opts)
         result["server_rss_mib"] = round(desk.rss_bytes() / 2**20, 1)
@@ -201,7 +207,10 @@ def latency(opts: Options, backend: str) -> dict[str, Any]:
     steps = []
     with (
         servers.desk(
-            backend, opts.latency_pairs, keep_logs=_logs(opts, f"latency-{backend}")
+            backend,
+            opts.latency_pairs,
+            keep_logs=_logs(opts, f"latency-{backend}"),
+            synchronous_commit=opts.synchronous_commit,
         ) as desk,
         _pool(opts, opts.procs, "madoguchi", desk.urls) as pool,
     ):
@@ -239,7 +248,10 @@ def conversations(opts: Options, backend: str) -> dict[str, Any]:
     plateau = 0
     stopped = "ramp_max reached"
     with servers.desk(
-        backend, operators, keep_logs=_logs(opts, f"conversations-{backend}")
+        backend,
+        operators,
+        keep_logs=_logs(opts, f"conversations-{backend}"),
+        synchronous_commit=opts.synchronous_commit,
     ) as desk:
         with _pool(opts, opts.procs, "madoguchi", desk.urls) as pool:
             consoles = [[desk.urls[i % len(desk.urls)], *a] for i, a in enumerate(desk.operators)]
@@ -309,7 +321,13 @@ def connections(opts: Options, backend: str) -> dict[str, Any]:
     """(5) Idle visitor sockets (hello, then a ping every ~25 s) to one node, in batches, until
     the target or the first failure; RSS of the node's processes before and after."""
     keep = _logs(opts, f"connections-{backend}")
-    with servers.desk(backend, 0, workers=opts.server_workers, keep_logs=keep) as desk:
+    with servers.desk(
+        backend,
+        0,
+        workers=opts.server_workers,
+        keep_logs=keep,
+        synchronous_commit=opts.synchronous_commit,
+    ) as desk:
         result = _idle_connections(opts, "madoguchi", desk.nodes[0])
     return {"backend": backend, "server_workers": opts.server_workers, **result}
 
@@ -369,7 +387,12 @@ def _idle_connections(opts: Options, kind: str, node: servers.Node) -> dict[str,
 
 def weigh(opts: Options, backend: str) -> dict[str, Any]:
     """(6) The loader and the chat frame's files; RSS of a fresh node that has served nothing."""
-    with servers.desk(backend, 0, keep_logs=_logs(opts, f"weight-{backend}")) as desk:
+    with servers.desk(
+        backend,
+        0,
+        keep_logs=_logs(opts, f"weight-{backend}"),
+        synchronous_commit=opts.synchronous_commit,
+    ) as desk:
         time.sleep(opts.settle)  # started, migrated, the first admin made: let it settle
         idle = desk.nodes[0].rss_bytes()
         result = weight.measure(desk.urls[0])

@@ -221,12 +221,19 @@ def _make_operators(env: dict[str, str], count: int, logs: Path) -> list[tuple[s
 
 @contextmanager
 def desk(
-    backend: str, operators: int, *, workers: int = 1, keep_logs: Path | None = None
+    backend: str,
+    operators: int,
+    *,
+    workers: int = 1,
+    keep_logs: Path | None = None,
+    synchronous_commit: bool = True,
 ) -> Iterator[Desk]:
     """A fresh desk on ``backend`` with ``operators`` accounts of the support department.
 
     ``workers`` above 1 runs the (first) node as ``serve --workers N``, which needs PostgreSQL
-    and Redis: the bus is then Redis whatever the backend.
+    and Redis: the bus is then Redis whatever the backend. ``synchronous_commit`` False sets
+    it off for the bench's database only: commits stop waiting for the disk (an experiment to
+    tell waiting from work, not a setting to run a desk with).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}")
@@ -247,6 +254,8 @@ def desk(
         else:
             database = f"bench_{os.getpid()}_{next(_counter)}_{secrets.token_hex(3)}"
             _pg_admin(f'CREATE DATABASE "{database}"')
+            if not synchronous_commit:
+                _pg_admin(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
             env["MADOGUCHI_DATABASE_URL"] = _pg_url(database)
         if backend == "redis2" or workers > 1:
             prefix = f"mdg-bench:{os.getpid()}:{secrets.token_hex(4)}:"
