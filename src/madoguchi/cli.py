@@ -235,6 +235,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "ws_max_size": settings.desk.limits.frame_max_bytes,
         "log_level": "info",
         "proxy_headers": True,
+        # Chat frames are a few hundred bytes: compressing each one costs more CPU than it
+        # saves bytes, and its zlib state costs tens of KiB per open socket (docs/benchmarks.md).
+        "ws_per_message_deflate": False,
+        # The clients' own heartbeats (docs/protocol.md) keep a socket alive and tell a dead one;
+        # protocol-level pings from the server on top would only cost each idle socket more.
+        "ws_ping_interval": None,
     }
     if args.forwarded_allow_ips:
         options["forwarded_allow_ips"] = args.forwarded_allow_ips

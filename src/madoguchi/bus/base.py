@@ -52,6 +52,11 @@ class Bus(ABC):
     async def publish(self, topic: str, message: bytes) -> None:
         """Send a message to every listener of ``topic`` on every node."""
 
+    async def publish_many(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """Publish each ``(topic, message)``, in order (a transport may send them at once)."""
+        for topic, message in messages:
+            await self.publish(topic, message)
+
     async def hit(self, limits: Sequence[tuple[str, Rule]], now: int) -> int | None:
         """Count one action against every ``(key, rule)``, on every node; ``now`` in ms.
 

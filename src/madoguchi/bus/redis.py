@@ -94,6 +94,16 @@ class RedisBus(Bus):
         """PUBLISH to every node watching ``topic``."""
         await self._redis.publish(self._prefix + topic, message)
 
+    async def publish_many(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """PUBLISH them all in one round trip (a batch of messages, services/writer.py)."""
+        if len(messages) == 1:
+            await self.publish(*messages[0])
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for topic, message in messages:
+                pipe.publish(self._prefix + topic, message)
+            await pipe.execute()
+
     async def _hit(self, limits: Sequence[tuple[str, Rule]], now: int) -> int | None:
         keys = [self._prefix + key for key, _ in limits]
         args: list[int] = [now]

@@ -36,6 +36,7 @@ from madoguchi.services import (
 from madoguchi.services.desk import Desk, Unit, conversation_topic, queue_topic
 from madoguchi.services.identity import check_may_chat, do_record_identity
 from madoguchi.services.timeline import append_event, record_event
+from madoguchi.services.writer import Message
 from madoguchi.store import bans as ban_store
 from madoguchi.store import conversations as repo
 from madoguchi.store import operators as op_repo
@@ -307,6 +308,15 @@ async def do_send_message(
         await bans.check_can_send(desk, actor)
     # Before the transaction: a refused message is not stored, and the client sends it again.
     await ratelimits.check(desk, actor, "message")
+    writer = desk.writer
+    if writer is not None and not screened.abuse and actor.conversation in (None, conversation_id):
+        # The common case, written with the other messages arriving now (services/writer.py);
+        # None: this one needs the checks below.
+        batched = await writer.write(
+            Message(actor, conversation_id, client_id, screened.body, screened.data or None)
+        )
+        if batched is not None:
+            return batched, True
     try:
         async with desk.unit() as unit:
             claim = await repo.next_seq(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,6 +18,9 @@ from madoguchi.bus import Bus
 from madoguchi.config import Settings
 from madoguchi.domain.bans import BanSnapshot
 from madoguchi.store.database import Database
+
+if TYPE_CHECKING:
+    from madoguchi.services.writer import MessageWriter
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,9 @@ class Desk:
     # Work started after a commit (a scan, routing after a timer's end): stopped, and its
     # connections given back, before the database closes (``drain``).
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Writes the messages that arrive together in one transaction (services/writer.py); set
+    # while the app runs. Without it, each message is written alone.
+    writer: MessageWriter | None = None
 
     def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> None:
         """Run ``work`` on this node in the background; a failure is logged as ``what``."""
@@ -79,8 +85,8 @@ class Desk:
             yield unit
         for callback in unit.committed:
             callback()
-        for topic, message in unit.outbox:
-            await self.bus.publish(topic, message)
+        if unit.outbox:
+            await self.bus.publish_many(unit.outbox)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from madoguchi.services.desk import Desk, utcnow
 from madoguchi.services.handlers import TIMER_HANDLERS
 from madoguchi.services.queue import QueueBoard
 from madoguchi.services.timers import Scheduler, TimerHandler
+from madoguchi.services.writer import MessageWriter
 from madoguchi.store.database import Database
 from madoguchi.web import (
     agent,
@@ -54,6 +55,7 @@ def create_app(
         app.state.hub = Hub(bus)
         app.state.queue_board = QueueBoard(app.state.desk)
         app.state.consoles = app.state.desk.consoles  # operator id -> consoles open here
+        app.state.desk.writer = MessageWriter(app.state.desk)
         app.state.scheduler = Scheduler(app.state.desk, timer_handlers)
         await retention.do_ensure_purge(app.state.desk)
         await presence.do_give_consoles_time(app.state.desk)
@@ -69,6 +71,7 @@ def create_app(
             await app.state.mail_receiver.stop()
             await app.state.mailer.stop()
             await app.state.scheduler.stop()
+            await app.state.desk.writer.stop()
             await app.state.desk.drain()  # nothing may hold a transaction as the pool closes
             await bus.close()
             await db.close()
