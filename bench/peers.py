@@ -193,15 +193,31 @@ async def _hello(ws: ClientConnection, frame: dict[str, Any]) -> dict[str, Any]:
 
 async def new_visitor_token(http: httpx.AsyncClient, base: str) -> str:
     """``POST /api/v1/visitor/session``: a visitor and its token."""
-    response = await http.post(f"{base}/api/v1/visitor/session", json={})
-    response.raise_for_status()
+    response = await _post(http, f"{base}/api/v1/visitor/session", json={})
     token: str = response.json()["token"]
     return token
 
 
+async def _post(http: httpx.AsyncClient, url: str, **options: Any) -> httpx.Response:
+    """A POST, tried again on a connection that broke before any answer: uvicorn closes an idle
+    keep-alive connection after 5 s, and a request sent on it at that moment gets no answer
+    (the browser's fetch retries those too). A request that was answered is never repeated."""
+    for attempt in range(3):
+        try:
+            response = await http.post(url, **options)
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+            if attempt == 2:
+                raise
+            continue
+        response.raise_for_status()
+        return response
+    raise AssertionError("unreachable")
+
+
 async def start_conversation(http: httpx.AsyncClient, base: str, token: str) -> str:
     """``POST /api/v1/visitor/conversations`` with consent, as the pre-chat form sends it."""
-    response = await http.post(
+    response = await _post(
+        http,
         f"{base}/api/v1/visitor/conversations",
         json={
             "topic": "technical",
@@ -211,7 +227,6 @@ async def start_conversation(http: httpx.AsyncClient, base: str, token: str) -> 
         },
         headers={"Authorization": f"Bearer {token}"},
     )
-    response.raise_for_status()
     conv_id: str = response.json()["id"]
     return conv_id
 
