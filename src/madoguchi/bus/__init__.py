@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from madoguchi.bus.base import Bus, Listener
 from madoguchi.bus.memory import MemoryBus
-from madoguchi.bus.redis import RedisBus
+
+if TYPE_CHECKING:
+    from madoguchi.bus.redis import RedisBus
 
 
 def create_bus(url: str) -> Bus:
@@ -12,8 +16,19 @@ def create_bus(url: str) -> Bus:
     if url.startswith("memory://"):
         return MemoryBus()
     if url.startswith(("redis://", "rediss://")):
+        # Imported when used: a node on the memory bus does not carry the Redis client (4 MB).
+        from madoguchi.bus.redis import RedisBus
+
         return RedisBus(url)
     raise ValueError(f"unknown bus URL {url!r}")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisBus":
+        from madoguchi.bus.redis import RedisBus
+
+        return RedisBus
+    raise AttributeError(name)
 
 
 __all__ = ["Bus", "Listener", "MemoryBus", "RedisBus", "create_bus"]

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 from madoguchi.config import Settings
 from madoguchi.i18n import Translator
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "mail"
 
@@ -68,6 +70,9 @@ class Rendered:
 
 @cache
 def _environment(autoescape: bool) -> Environment:
+    # Imported on the first mail: a node that never mails does not carry Jinja (6 MB).
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         # The text body is no markup: nothing to escape there (the HTML one always is).

@@ -14,11 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING
 
 from madoguchi.domain.conversation import EventKind, Role, Status
 from madoguchi.domain.errors import DomainError, not_found
@@ -42,6 +38,9 @@ from madoguchi.services import timers
 from madoguchi.services.desk import Desk, Unit
 from madoguchi.services.timeline import append_event, record_event
 from madoguchi.store import audit
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from madoguchi.store import conversations as repo
 from madoguchi.store import secrets as store
 from madoguchi.store.ids import new_id
@@ -69,6 +68,12 @@ class Revealed:
 
 @functools.lru_cache(maxsize=4)
 def _cipher(secret_key: bytes) -> AESGCM:
+    # Imported on the first secret: a node whose visitors send none does not carry the
+    # cryptography package (7 MB).
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     # A key of its own, so that the secret key's other uses (visitor tokens) never meet it.
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(secret_key)
     return AESGCM(key)
@@ -91,6 +96,8 @@ def seal(
 
 def unseal(secret_key: bytes, sealed: SealedSecret) -> str | None:
     """Decrypt a stored secret; None when it does not open (the secret key changed)."""
+    from cryptography.exceptions import InvalidTag
+
     try:
         plain = _cipher(secret_key).decrypt(
             sealed.nonce, sealed.ciphertext, _associated(sealed.id, sealed.conversation_id)
