@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import measures, report, servers
+from bench import connections, measures, report, servers
 from bench.measures import Options
 
 MEASUREMENTS = ("limit", "throughput", "latency", "conversations", "connections", "weight")
@@ -172,7 +172,7 @@ def run(wanted: Sequence[str], opts: Options) -> dict[str, Any]:
             "throughput": partial(measures.throughput, opts, backend, results.get("limit")),
             "latency": partial(measures.latency, opts, backend),
             "conversations": partial(measures.conversations, opts, backend),
-            "connections": partial(measures.connections, opts, backend),
+            "connections": partial(connections.connections, opts, backend),
         }
         for name, call in calls.items():
             if name in wanted:
@@ -180,7 +180,9 @@ def run(wanted: Sequence[str], opts: Options) -> dict[str, Any]:
                 if found is not None:
                     results.setdefault(name, {})[backend] = found
     if "connections" in wanted:  # what the same sockets cost the bare stack
-        found = _attempt("connections relay", partial(measures.connections_relay, opts), failures)
+        found = _attempt(
+            "connections relay", partial(connections.connections_relay, opts), failures
+        )
         if found is not None:
             results.setdefault("connections", {})["relay"] = found
     if "weight" in wanted:  # the files are the same on every backend; the idle RSS is the first's

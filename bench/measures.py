@@ -1,6 +1,7 @@
-"""The six measurements (docs/benchmarks.md). Each starts what it needs and stops it again.
+"""The measurements of docs/benchmarks.md, but for the connections (``bench.connections``).
 
-Every function takes the parsed options and returns a JSON-able dict; ``bench.report`` prints it.
+Each starts what it needs (a desk or the relay, the load generator) and stops it again. Every
+function takes the parsed options and returns a JSON-able dict; ``bench.report`` prints it.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class Options:
     log_dir: str | None = None
 
 
-def _progress(text: str) -> None:
+def progress(text: str) -> None:
+    """A line on stderr while a long measurement runs."""
     print(f"bench:   {text}", file=sys.stderr, flush=True)
 
 
@@ -60,7 +62,8 @@ def _now_ns() -> int:
 
 
 @contextmanager
-def _pool(opts: Options, procs: int, kind: str, urls: list[str]) -> Iterator[Pool]:
+def load_pool(opts: Options, procs: int, kind: str, urls: list[str]) -> Iterator[Pool]:
+    """The load generator's processes for the time of a ``with`` block."""
     pool = Pool(procs, kind, urls, deflate=opts.deflate)
     try:
         yield pool
@@ -68,7 +71,8 @@ def _pool(opts: Options, procs: int, kind: str, urls: list[str]) -> Iterator[Poo
         pool.close()
 
 
-def _check_setup(replies: list[dict[str, Any]], what: str) -> int:
+def check_opened(replies: list[dict[str, Any]], what: str) -> int:
+    """How many clients the workers opened; an error naming the first failures if any failed."""
     failed = sum(r["failed"] for r in replies)
     if failed:
         errors = [e for r in replies for e in r["errors"]]
@@ -87,10 +91,10 @@ def _open_pairs(pool: Pool, kind: str, urls: list[str], accounts: list[Any], pai
     else:
         consoles = [[urls[i % len(urls)], *account] for i, account in enumerate(accounts)]
         visitors = [[urls[i % len(urls)], None] for i in range(pairs)]
-    _check_setup(
+    check_opened(
         pool.call("operators", [{"accounts": a} for a in split(consoles, pool.size)]), "consoles"
     )
-    _check_setup(pool.call("pairs", [{"specs": s} for s in split(visitors, pool.size)]), "pairs")
+    check_opened(pool.call("pairs", [{"specs": s} for s in split(visitors, pool.size)]), "pairs")
     _wait_assigned(pool, pairs)
 
 
@@ -178,7 +182,7 @@ def _closed_loop(
 
 def limit(opts: Options) -> dict[str, Any]:
     """(1) The relay with the same clients, pairs and window as the throughput."""
-    with servers.relay() as node, _pool(opts, opts.procs, "relay", [node.url]) as pool:
+    with servers.relay() as node, load_pool(opts, opts.procs, "relay", [node.url]) as pool:
         accounts: list[Any] = list(range(opts.pairs))
         result = _closed_loop(pool, node, "relay", [node.url], accounts, opts)
         result["server_rss_mib"] = round(node.rss_bytes() / 2**20, 1)
@@ -190,10 +194,10 @@ def throughput(opts: Options, backend: str, ceiling: dict[str, Any] | None) -> d
     with servers.desk(
         backend,
         opts.pairs,
-        keep_logs=_logs(opts, f"throughput-{backend}"),
+        keep_logs=log_dir_for(opts, f"throughput-{backend}"),
         synchronous_commit=opts.synchronous_commit,
     ) as desk:
-        with _pool(opts, opts.procs, "madoguchi", desk.urls) as pool:
+        with load_pool(opts, opts.procs, "madoguchi", desk.urls) as pool:
             result = _closed_loop(pool, desk, "madoguchi", desk.urls, desk.operators, opts)
         result["server_rss_mib"] = round(desk.rss_bytes() / 2**20, 1)
     result["backend"] = backend
@@ -209,10 +213,10 @@ def latency(opts: Options, backend: str) -> dict[str, Any]:
         servers.desk(
             backend,
             opts.latency_pairs,
-            keep_logs=_logs(opts, f"latency-{backend}"),
+            keep_logs=log_dir_for(opts, f"latency-{backend}"),
             synchronous_commit=opts.synchronous_commit,
         ) as desk,
-        _pool(opts, opts.procs, "madoguchi", desk.urls) as pool,
+        load_pool(opts, opts.procs, "madoguchi", desk.urls) as pool,
     ):
         _open_pairs(pool, "madoguchi", desk.urls, desk.operators, opts.latency_pairs)
         for rate in opts.rates:
@@ -250,12 +254,12 @@ def conversations(opts: Options, backend: str) -> dict[str, Any]:
     with servers.desk(
         backend,
         operators,
-        keep_logs=_logs(opts, f"conversations-{backend}"),
+        keep_logs=log_dir_for(opts, f"conversations-{backend}"),
         synchronous_commit=opts.synchronous_commit,
     ) as desk:
-        with _pool(opts, opts.procs, "madoguchi", desk.urls) as pool:
+        with load_pool(opts, opts.procs, "madoguchi", desk.urls) as pool:
             consoles = [[desk.urls[i % len(desk.urls)], *a] for i, a in enumerate(desk.operators)]
-            _check_setup(
+            check_opened(
                 pool.call("operators", [{"accounts": a} for a in split(consoles, pool.size)]),
                 "consoles",
             )
@@ -291,7 +295,7 @@ def conversations(opts: Options, backend: str) -> dict[str, Any]:
                         "error_rate": round(rate, 6),
                     }
                 )
-                _progress(
+                progress(
                     f"{backend}: {total} conversations, p99 {p99} ms, {errors} errors, "
                     f"{'held' if held else 'did not hold'}"
                 )
@@ -317,80 +321,12 @@ def conversations(opts: Options, backend: str) -> dict[str, Any]:
     }
 
 
-def connections(opts: Options, backend: str) -> dict[str, Any]:
-    """(5) Idle visitor sockets (hello, then a ping every ~25 s) to one node, in batches, until
-    the target or the first failure; RSS of the node's processes before and after."""
-    keep = _logs(opts, f"connections-{backend}")
-    with servers.desk(
-        backend,
-        0,
-        workers=opts.server_workers,
-        keep_logs=keep,
-        synchronous_commit=opts.synchronous_commit,
-    ) as desk:
-        result = _idle_connections(opts, "madoguchi", desk.nodes[0])
-    return {"backend": backend, "server_workers": opts.server_workers, **result}
-
-
-def connections_relay(opts: Options) -> dict[str, Any]:
-    """(5) for the relay: what the same idle sockets cost uvicorn and Starlette alone."""
-    with servers.relay() as node:
-        return {"backend": "relay", "server_workers": 1, **_idle_connections(opts, "relay", node)}
-
-
-def _idle_connections(opts: Options, kind: str, node: servers.Node) -> dict[str, Any]:
-    """Sessions first, then sockets in batches, reading the node's RSS before and after each."""
-    # Each client process stays well under its 20,000 open files.
-    procs = max(opts.procs, math.ceil(opts.connections / 15000))
-    with _pool(opts, procs, kind, [node.url]) as pool:
-        began = time.monotonic()
-        tokens = _check_setup(
-            pool.call("tokens", [{"urls": u} for u in split([node.url] * opts.connections, procs)]),
-            "visitor sessions",
-        )
-        tokens_s = round(time.monotonic() - began, 1)
-        time.sleep(1.0)
-        before = node.rss_bytes()
-        began = time.monotonic()
-        points = [{"connections": 0, "rss_mib": round(before / 2**20, 1)}]
-        opened, failures, errors = 0, 0, []
-        while opened < tokens:
-            count = min(opts.connection_batch, tokens - opened)
-            replies = pool.call("idle", [{"count": len(c)} for c in split([0] * count, procs)])
-            opened = sum(r["open"] for r in replies)
-            failures += sum(r["failed"] for r in replies)
-            errors += [e for r in replies for e in r["errors"]]
-            _progress(f"{opened} connections open, {failures} failed")
-            points.append({"connections": opened, "rss_mib": round(node.rss_bytes() / 2**20, 1)})
-            if failures:
-                break
-        connect_s = round(time.monotonic() - began, 1)
-        time.sleep(opts.hold)  # held open: a ping or two goes by, nothing is dropped
-        after = node.rss_bytes()
-        held_open = sum(r["open"] for r in pool.same("idle", count=0))
-    per_kib = (after - before) / held_open / 1024 if held_open else None
-    return {
-        "client_processes": procs,
-        "target": opts.connections,
-        "opened": opened,
-        "held_open": held_open,
-        "failed": failures,
-        "errors": errors[:5],
-        "sessions_s": tokens_s,
-        "connect_s": connect_s,
-        "rss_before_mib": round(before / 2**20, 1),
-        "rss_after_mib": round(after / 2**20, 1),
-        "rss_per_connection_kib": None if per_kib is None else round(per_kib, 1),
-        "points": points,
-    }
-
-
 def weigh(opts: Options, backend: str) -> dict[str, Any]:
     """(6) The loader and the chat frame's files; RSS of a fresh node that has served nothing."""
     with servers.desk(
         backend,
         0,
-        keep_logs=_logs(opts, f"weight-{backend}"),
+        keep_logs=log_dir_for(opts, f"weight-{backend}"),
         synchronous_commit=opts.synchronous_commit,
     ) as desk:
         time.sleep(opts.settle)  # started, migrated, the first admin made: let it settle
@@ -401,5 +337,6 @@ def weigh(opts: Options, backend: str) -> dict[str, Any]:
     return result
 
 
-def _logs(opts: Options, name: str) -> Path | None:
+def log_dir_for(opts: Options, name: str) -> Path | None:
+    """Where a measurement's server logs are kept (``--logs``), or None."""
     return Path(opts.log_dir) / name if opts.log_dir else None
