@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # At most this many messages per transaction: a batch's statements stay small, and a flood
 # does not make one commit wait for thousands of rows.
 BATCH_MAX = 256
+# Batches in flight at once on PostgreSQL.
+LANES = 2
 
 
 @dataclass
@@ -57,26 +59,33 @@ class MessageWriter:
         self.desk = desk
         self._waiting: list[Message] = []
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # PostgreSQL takes a second batch while the first commits (their conversations are
+        # locked in one order, so they wait for each other, never deadlock); SQLite writes one
+        # transaction at a time anyway.
+        self._lanes = 1 if desk.db.is_sqlite else LANES
+        self._tasks: list[asyncio.Task[None]] = []
         # How many batches were committed, and the messages in them (for tests and the bench).
         self.batches = 0
         self.batched = 0
 
     async def write(self, message: Message) -> Event | None:
         """Store ``message`` in the next batch; its event once committed, or None."""
-        message.answered = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        message.answered = loop.create_future()
         self._waiting.append(message)
         self._wake.set()
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        if not self._tasks:
+            self._tasks = [loop.create_task(self._run()) for _ in range(self._lanes)]
         return await message.answered
 
     async def stop(self) -> None:
         """Stop writing; the messages still waiting take the one-message path."""
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        self._tasks = []
         for message in self._waiting:
             if not message.answered.done():
                 message.answered.set_result(None)
@@ -84,23 +93,27 @@ class MessageWriter:
 
     async def _run(self) -> None:
         while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._waiting:
-                batch: list[Message] = []
-                later: list[Message] = []
-                authors: dict[str, tuple[Role, str]] = {}
-                for message in self._waiting:
-                    author = (message.actor.role, message.actor.id)
-                    if (
-                        len(batch) < BATCH_MAX
-                        and authors.setdefault(message.conversation_id, author) == author
-                    ):
-                        batch.append(message)
-                    else:
-                        later.append(message)
-                self._waiting = later
-                await self._write(batch)
+            while not self._waiting:
+                self._wake.clear()
+                await self._wake.wait()
+            await self._write(self._take())
+
+    def _take(self) -> list[Message]:
+        """The next batch: up to BATCH_MAX messages, one author's per conversation."""
+        batch: list[Message] = []
+        later: list[Message] = []
+        authors: dict[str, tuple[Role, str]] = {}
+        for message in self._waiting:
+            author = (message.actor.role, message.actor.id)
+            if (
+                len(batch) < BATCH_MAX
+                and authors.setdefault(message.conversation_id, author) == author
+            ):
+                batch.append(message)
+            else:
+                later.append(message)
+        self._waiting = later
+        return batch
 
     async def _write(self, batch: list[Message]) -> None:
         groups: dict[str, list[Message]] = {}
