@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -232,3 +233,23 @@ async def test_someone_elses_client_id_is_not_acknowledged_as_theirs(server: Liv
         )
         assert response.status_code == 409
         assert response.json()["error"]["code"] == "duplicate_client_id"
+
+
+async def test_a_socket_silent_for_three_heartbeats_is_closed_and_a_pinging_one_is_not(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from madoguchi.web import sockets
+
+    monkeypatch.setattr(sockets, "HEARTBEAT", 0.5)  # three of them: 1.5 s
+    async with Visitor(server.url) as visitor:
+        await visitor.start(message="まだいますか")
+        talking = await visitor.connect()
+        silent = await visitor.connect()
+        for t in range(8):  # 2 s of pings, each well within the limit
+            await talking.send({"type": "ping", "t": t})
+            await talking.expect("pong", t=t)
+            await asyncio.sleep(0.25)
+        assert await silent.closed() == 1000
+        await talking.send({"type": "ping", "t": 99})
+        assert (await talking.expect("pong", t=99))["t"] == 99
+        await talking.close()

@@ -362,7 +362,9 @@ class Connection:
         try:
             while not self._closing:
                 try:
-                    message = await asyncio.wait_for(self.ws.receive(), timeout=3 * HEARTBEAT)
+                    # asyncio.timeout, not wait_for: no task of its own for every frame read.
+                    async with asyncio.timeout(3 * HEARTBEAT):
+                        message = await self.ws.receive()
                 except TimeoutError:
                     await self._close(1000)
                     return
