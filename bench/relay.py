@@ -105,7 +105,7 @@ def create_app() -> Starlette:
 
 
 def main() -> None:
-    """Serve the relay on --host and --port, as ``madoguchi serve`` runs uvicorn."""
+    """Serve the relay on --host and --port, with the uvicorn options ``madoguchi serve`` gives."""
     parser = argparse.ArgumentParser(prog="python -m bench.relay")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8800)
@@ -117,6 +117,9 @@ def main() -> None:
         ws_max_size=FRAME_MAX_BYTES,
         log_level="info",
         proxy_headers=True,
+        # As `madoguchi serve` (src/madoguchi/cli.py) has since a4d0281: keep them the same.
+        ws_per_message_deflate=False,
+        ws_ping_interval=None,
     )
 
 
