@@ -1,4 +1,5 @@
-"""The code stays typed and linted: mypy --strict and ruff on the package, as CI requires."""
+"""The code stays typed and linted: mypy --strict and ruff on the package and the benchmark,
+ruff on the tests, as CI requires."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def test_mypy_strict_is_clean() -> None:
 
 
 def test_ruff_is_clean() -> None:
-    result = _run("ruff", "check", "src", "tests")
+    result = _run("ruff", "check", "src", "tests", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
-    result = _run("ruff", "format", "--check", "src", "tests")
+    result = _run("ruff", "format", "--check", "src", "tests", "bench")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -10,6 +10,7 @@ banned, which would only tell them to change address.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ def not_available() -> DomainError:
     return DomainError("not_available", "Chat is not available.", 403)
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every visitor message (services/bans.py)
 def network_of(address: str | None, ipv4_prefix: int = 24, ipv6_prefix: int = 64) -> str | None:
     """The network an address belongs to, as CIDR text (``203.0.113.0/24``); None if unknown.
 
