@@ -24,15 +24,7 @@ from madoguchi.domain.lifecycle import Transition, apply
 from madoguchi.domain.moderation import Screened, screen_message
 from madoguchi.domain.records import Actor, Conversation, Event
 from madoguchi.domain.visits import check_can_open
-from madoguchi.services import (
-    availability,
-    away,
-    bans,
-    lifecycle,
-    mail_out,
-    ratelimits,
-    routing,
-)
+from madoguchi.services import availability, bans, lifecycle, mail_out, ratelimits, routing
 from madoguchi.services.desk import Desk, Unit, conversation_topic, queue_topic
 from madoguchi.services.identity import check_may_chat, do_record_identity
 from madoguchi.services.timeline import append_event, record_event
@@ -349,8 +341,6 @@ async def do_send_message(
                 raise _Duplicate
             await _flag(unit, event, screened)
             await lifecycle.after_message_in(unit, conversation_id, claim, actor.role)
-            if actor.role is Role.OPERATOR and claim.mail_when_away:
-                await away.after_operator_message_in(unit, conversation_id)
             return event, True
     except _Duplicate:
         pass

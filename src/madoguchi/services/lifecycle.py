@@ -23,7 +23,7 @@ from madoguchi.domain.limits import (
     next_step,
 )
 from madoguchi.domain.records import Actor, Conversation
-from madoguchi.services import mail_out, retention, routing, secrets, timers
+from madoguchi.services import away, mail_out, retention, routing, secrets, timers
 from madoguchi.services.desk import Desk, Unit, queue_topic
 from madoguchi.services.timeline import append_event
 from madoguchi.store import conversations as repo
@@ -171,9 +171,12 @@ def _route_after_commit(unit: Unit, operator_id: str) -> None:
 
 
 async def after_message_in(unit: Unit, conversation_id: str, claim: SeqClaim, role: Role) -> None:
-    """Within the unit that stored a message: forget the warnings it answered, and start the
-    no-reply wait after an operator's message."""
+    """Within the unit that stored a message (alone, or in a batch: services/writer.py): forget
+    the warnings it answered, start the no-reply wait after an operator's message, and look
+    later whether it reached a visitor who wants mail when away (V9)."""
     await _clear_warnings(unit, conversation_id, claim, CLEARED_BY_A_REPLY)
+    if role is Role.OPERATOR and claim.mail_when_away:
+        await away.after_operator_message_in(unit, conversation_id)
     if role is Role.OPERATOR and claim.status is Status.ACTIVE:
         policy = _policy(unit, claim.department)
         if policy.no_reply is not None:

@@ -24,10 +24,9 @@ from datetime import datetime
 from madoguchi.domain.conversation import EventKind, Role
 from madoguchi.domain.events import event_frame
 from madoguchi.domain.records import Actor, Event
-from madoguchi.services import away, lifecycle
-from madoguchi.services.desk import Desk, Unit, conversation_topic
+from madoguchi.services import lifecycle
+from madoguchi.services.desk import Desk, conversation_topic
 from madoguchi.store import messages
-from madoguchi.store.conversations import SeqClaim
 from madoguchi.store.ids import new_id
 
 log = logging.getLogger(__name__)
@@ -146,7 +145,8 @@ class MessageWriter:
                 for event in stored:
                     unit.publish(conversation_topic(event.conversation_id), event_frame(event))
                 for conv_id, claim in claims.items():
-                    await _after_messages(unit, conv_id, claim, groups[conv_id][0].actor.role)
+                    role = groups[conv_id][0].actor.role
+                    await lifecycle.after_message_in(unit, conv_id, claim, role)
         except asyncio.CancelledError:
             stored = []
             raise
@@ -182,11 +182,3 @@ def _event(message: Message, seq: int, now: datetime) -> Event:
         data=dict(message.data or {}),
         created_at=now,
     )
-
-
-async def _after_messages(unit: Unit, conversation_id: str, claim: SeqClaim, role: Role) -> None:
-    """What a stored message sets off, once per conversation of the batch (services/chat.py
-    does the same after one message)."""
-    await lifecycle.after_message_in(unit, conversation_id, claim, role)
-    if role is Role.OPERATOR and claim.mail_when_away:
-        await away.after_operator_message_in(unit, conversation_id)

@@ -246,8 +246,9 @@ async def list_active_for_operator(conn: AsyncConnection, operator_id: str) -> l
     return [_conversation(row) for row in rows]
 
 
-# What a writer gets back with its sequence number (SeqClaim), in the same statement.
-_CLAIM_COLUMNS = (
+# What a writer gets back with its sequence number (SeqClaim), in the same statement; also
+# the batch's claim (store/messages.py).
+CLAIM_COLUMNS = (
     conversations.c.last_seq,
     conversations.c.visitor_id,
     conversations.c.operator_id,
@@ -258,7 +259,7 @@ _CLAIM_COLUMNS = (
 )
 
 
-def _claim(row: Any) -> SeqClaim | None:
+def claim_of(row: Any) -> SeqClaim | None:
     if row is None:
         return None
     return SeqClaim(
@@ -295,9 +296,9 @@ async def next_seq(
         update(conversations)
         .where(conversations.c.id == conversation_id)
         .values(**values)
-        .returning(*_CLAIM_COLUMNS)
+        .returning(*CLAIM_COLUMNS)
     )
-    return _claim(result.first())
+    return claim_of(result.first())
 
 
 def _activity_values(role: Role, now: datetime) -> dict[str, datetime]:
@@ -322,9 +323,9 @@ async def touch(
         .where(conversations.c.id == conversation_id)
         .where(conversations.c.status == Status.ACTIVE.value)
         .values(**values)
-        .returning(*_CLAIM_COLUMNS)
+        .returning(*CLAIM_COLUMNS)
     )
-    return _claim(result.first())
+    return claim_of(result.first())
 
 
 async def set_warned(
@@ -352,35 +353,10 @@ async def insert_event(
     data: dict[str, Any] | None = None,
 ) -> Event | None:
     """Store an event; None when ``client_id`` was already used in this conversation."""
-    values = {
-        "conversation_id": conversation_id,
-        "seq": seq,
-        "id": new_id("e"),
-        "kind": kind,
-        "author_role": author_role.value,
-        "author_id": author_id,
-        "author_name": author_name,
-        "client_id": client_id,
-        "body": body,
-        "data": data or {},
-        "created_at": now,
-    }
-    if client_id is None:
-        await conn.execute(events.insert().values(**values))
-    else:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        stmt = (
-            dialect.insert(events)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["conversation_id", "client_id"])
-            .returning(events.c.seq)
-        )
-        if (await conn.execute(stmt)).first() is None:
-            return None
-    return Event(
+    event = Event(
         conversation_id=conversation_id,
         seq=seq,
-        id=str(values["id"]),
+        id=new_id("e"),
         kind=kind,
         author_role=author_role,
         author_id=author_id,
@@ -390,6 +366,36 @@ async def insert_event(
         data=data or {},
         created_at=now,
     )
+    if client_id is None:
+        await conn.execute(events.insert().values(**event_row(event)))
+        return event
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(events)
+        .values(**event_row(event))
+        .on_conflict_do_nothing(index_elements=["conversation_id", "client_id"])
+        .returning(events.c.seq)
+    )
+    if (await conn.execute(stmt)).first() is None:
+        return None
+    return event
+
+
+def event_row(event: Event) -> dict[str, Any]:
+    """An event as a row of ``events``."""
+    return {
+        "conversation_id": event.conversation_id,
+        "seq": event.seq,
+        "id": event.id,
+        "kind": event.kind,
+        "author_role": event.author_role.value,
+        "author_id": event.author_id,
+        "author_name": event.author_name,
+        "client_id": event.client_id,
+        "body": event.body,
+        "data": event.data,
+        "created_at": event.created_at,
+    }
 
 
 def _event(row: Any) -> Event:

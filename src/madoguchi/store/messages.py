@@ -24,9 +24,9 @@ import orjson
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from madoguchi.domain.conversation import Role, Status
+from madoguchi.domain.conversation import Role
 from madoguchi.domain.records import Event
-from madoguchi.store.conversations import SeqClaim
+from madoguchi.store.conversations import CLAIM_COLUMNS, SeqClaim, claim_of, event_row
 from madoguchi.store.tables import UTCDateTime, conversations, events
 
 
@@ -97,16 +97,7 @@ def _statement(sql: str) -> Any:
     return (
         text(sql)
         .bindparams(bindparam("now", type_=UTCDateTime))
-        .columns(
-            conversations.c.id,
-            conversations.c.last_seq,
-            conversations.c.visitor_id,
-            conversations.c.operator_id,
-            conversations.c.status,
-            conversations.c.department,
-            conversations.c.warned,
-            conversations.c.mail_when_away,
-        )
+        .columns(conversations.c.id, *CLAIM_COLUMNS)
     )
 
 
@@ -133,18 +124,8 @@ async def claim_many(
         _CLAIM[conn.dialect.name],
         {"batch": orjson.dumps(batch).decode(), "used": orjson.dumps(used).decode(), "now": now},
     )
-    return {
-        row.id: SeqClaim(
-            row.last_seq,
-            row.visitor_id,
-            row.operator_id,
-            Status(row.status),
-            row.department,
-            row.warned,
-            bool(row.mail_when_away),
-        )
-        for row in result
-    }
+    claims = {row.id: claim_of(row) for row in result}
+    return {conv_id: claim for conv_id, claim in claims.items() if claim is not None}
 
 
 _INSERT = events.insert()
@@ -152,22 +133,4 @@ _INSERT = events.insert()
 
 async def insert_many(conn: AsyncConnection, stored: Sequence[Event]) -> None:
     """Store events whose sequence numbers were claimed (one statement, many rows)."""
-    await conn.execute(
-        _INSERT,
-        [
-            {
-                "conversation_id": event.conversation_id,
-                "seq": event.seq,
-                "id": event.id,
-                "kind": event.kind,
-                "author_role": event.author_role.value,
-                "author_id": event.author_id,
-                "author_name": event.author_name,
-                "client_id": event.client_id,
-                "body": event.body,
-                "data": event.data,
-                "created_at": event.created_at,
-            }
-            for event in stored
-        ],
-    )
+    await conn.execute(_INSERT, [event_row(event) for event in stored])
